@@ -1,0 +1,59 @@
+"""Loads the registry (and the snapshot's provenance) into `raw_registry`, so dbt judges with the same values
+that ingestion fetched with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+
+from ingestion.registry import Registry
+
+SOURCE = "registry"
+
+
+@dlt.source(name=SOURCE, max_table_nesting=0)
+def registry_source(
+    registry: Registry,
+    as_of: dt.date | None = None,
+    mode: str = "replay",
+    series: tuple[dict[str, Any], ...] = (),
+) -> Any:
+    """Predictions, signals, run settings and per-series provenance, replaced on every run."""
+
+    @dlt.resource(name="predictions", primary_key="prediction_id", write_disposition="replace")
+    def predictions() -> Iterator[dict[str, Any]]:
+        """The predictions with their headline metric and verdict thresholds."""
+        for p in registry.predictions:
+            yield {"prediction_id": p.id, "slug": p.slug, "title": p.title, "headline_metric": p.headline_metric,
+                   "supported_at": p.supported_at, "not_supported_below": p.not_supported_below}
+
+    @dlt.resource(name="signals", primary_key=("source", "signal", "prediction_id"), write_disposition="replace")
+    def signals() -> Iterator[dict[str, Any]]:
+        """One row per signal and prediction it serves, with its role there."""
+        for s in registry.signals:
+            for pid in s.predictions:
+                yield {"source": s.source, "signal": s.key, "prediction_id": pid, "role": s.role_in(pid)}
+
+    @dlt.resource(name="settings", write_disposition="replace",
+                  columns={"start_date": {"data_type": "date"}, "as_of": {"data_type": "date"}})
+    def settings() -> Iterator[dict[str, Any]]:
+        """The evaluation window and the run's today (`as_of`)."""
+        yield {"start_date": registry.start_date, "baseline_year": registry.baseline_year,
+               "prediction_year": registry.prediction_year, "min_coverage": registry.min_coverage,
+               "as_of": as_of, "mode": mode}
+
+    @dlt.resource(name="provenance", primary_key=("source", "signal"), write_disposition="replace",
+                  columns={"origin": {"data_type": "text"}, "note": {"data_type": "text"}})
+    def provenance() -> Iterator[dict[str, Any]]:
+        """Where each series came from: real recordings, synthetic stand-ins, or live APIs."""
+        described = {(str(s.get("source")), str(s.get("key"))): s for s in series}
+        for s in registry.signals:
+            entry = described.get((s.source, s.key), {})
+            kind = "live" if mode == "live" else str(entry.get("provenance", "unknown"))
+            yield {"source": s.source, "signal": s.key, "provenance": kind,
+                   "origin": entry.get("origin"), "note": entry.get("note")}
+
+    return predictions, signals, settings, provenance

@@ -1,0 +1,86 @@
+"""Where things live and how a run is configured: the one resolver for paths, mode and the pipeline's today."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGISTRY = PROJECT_ROOT / "registry.yml"
+BUNDLED_SNAPSHOT = PROJECT_ROOT / "ingestion" / "snapshots" / "bundled"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "ai_pulse.duckdb"
+TRANSFORM_DIR = PROJECT_ROOT / "transform"
+
+MODES = ("replay", "live")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message says which one and how to fix it."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run needs to know about its inputs and outputs."""
+
+    mode: str
+    snapshot_dir: Path
+    warehouse: Path
+    record_dir: Path | None = None
+    full_refresh: bool = False
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """dlt's local working state lives beside the warehouse it loads, never in the home directory."""
+        return self.warehouse.parent / f".{self.warehouse.stem}_dlt"
+
+    def today(self) -> dt.date:
+        """The pipeline's today: the snapshot's `as_of` in replay, the UTC calendar date live."""
+        if self.mode == "replay":
+            from ingestion.snapshot import load_manifest
+
+            return load_manifest(self.snapshot_dir).as_of
+        return dt.datetime.now(dt.UTC).date()
+
+
+def resolve_registry() -> Path:
+    """`AI_PULSE_REGISTRY` (another registry file, e.g. for a trial) beats the project's registry.yml."""
+    return Path(os.environ.get("AI_PULSE_REGISTRY") or DEFAULT_REGISTRY).expanduser().resolve()
+
+
+def resolve_warehouse(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """`--warehouse` beats `AI_PULSE_WAREHOUSE`, which beats `warehouse/ai_pulse.duckdb`."""
+    raw = cli_value or os.environ.get("AI_PULSE_WAREHOUSE") or DEFAULT_WAREHOUSE
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"warehouse path {path} is a directory; give a file path such as {path}/ai_pulse.duckdb")
+    return path.resolve()
+
+
+def resolve_settings(
+    *,
+    live: bool = False,
+    snapshot: str | os.PathLike[str] | None = None,
+    warehouse: str | os.PathLike[str] | None = None,
+    record: str | os.PathLike[str] | None = None,
+    full_refresh: bool = False,
+) -> RunSettings:
+    """Combine command-line options with the environment (`AI_PULSE_MODE`, `AI_PULSE_SNAPSHOT`)."""
+    mode = "live" if live else os.environ.get("AI_PULSE_MODE", "replay").strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"AI_PULSE_MODE={mode!r} is not one of {', '.join(MODES)}; unset it or pick one")
+    if snapshot and mode == "live":
+        raise ConfigError("--snapshot replays recorded responses and cannot be combined with --live")
+    if record and mode != "live":
+        raise ConfigError("--record writes what live APIs answer; add --live (replay has nothing new to record)")
+    snapshot_dir = Path(snapshot or os.environ.get("AI_PULSE_SNAPSHOT") or BUNDLED_SNAPSHOT).expanduser().resolve()
+    return RunSettings(
+        mode=mode,
+        snapshot_dir=snapshot_dir,
+        warehouse=resolve_warehouse(warehouse),
+        record_dir=Path(record).expanduser().resolve() if record else None,
+        full_refresh=full_refresh,
+    )

@@ -1,0 +1,265 @@
+"""`ai-pulse`: run the pipeline, query the warehouse, list the signals.
+
+Exit codes: 0 success; 1 a step or blocking quality check failed; 2 bad configuration or input;
+3 the warehouse is busy (another run holds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from orchestration.environment import configure_environment
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ai-pulse` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_CONFIG
+    configure_environment()
+    _configure_logging(args.quiet)
+    return int(args.handler(args) or EXIT_OK)
+
+
+def _configure_logging(quiet: bool) -> None:
+    """Progress lines from AI Pulse itself go to stderr; libraries only speak up with warnings."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ours = logging.getLogger("ai_pulse")
+    ours.handlers[:] = [handler]
+    ours.setLevel(logging.WARNING if quiet else logging.INFO)
+    ours.propagate = False
+    # Libraries (Dagster, GX, alembic) raise their own loggers' levels after import, so the gate is the handler.
+    library_handler = logging.StreamHandler(sys.stderr)
+    library_handler.setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, handlers=[library_handler], force=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ai-pulse",
+        description="AI Pulse measures the 2024 AI predictions with public signals "
+                    "(dlt → DuckDB → Great Expectations → dbt, orchestrated by Dagster).",
+        epilog="Environment: AI_PULSE_WAREHOUSE, AI_PULSE_SNAPSHOT, AI_PULSE_MODE (replay|live), GITHUB_TOKEN.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard)",
+                              description="One in-process materialization of every asset through Dagster. "
+                                          "Replays the bundled snapshot unless told otherwise.")
+    origin = run.add_mutually_exclusive_group()
+    origin.add_argument("--snapshot", metavar="DIR", help="replay recorded responses from DIR "
+                        "(default: $AI_PULSE_SNAPSHOT or the bundled snapshot)")
+    origin.add_argument("--live", action="store_true", help="call the live APIs instead of replaying")
+    run.add_argument("--record", metavar="DIR", help="with --live: also write every response to DIR as a snapshot")
+    run.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: $AI_PULSE_WAREHOUSE or "
+                     "warehouse/ai_pulse.duckdb)")
+    run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")
+    run.set_defaults(handler=_cmd_run)
+
+    sql = commands.add_parser("sql", help="run read-only SQL against the warehouse and print a table",
+                              description="Runs one read-only statement; with no query, an interactive prompt.")
+    sql.add_argument("query", nargs="?", help='e.g. "select * from marts.prediction_scorecard"')
+    sql.add_argument("--warehouse", metavar="PATH", help="DuckDB file to query")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    sql.set_defaults(handler=_cmd_sql)
+
+    signals = commands.add_parser("signals", help="list every registered signal",
+                                  description="Lists the signals of registry.yml with the predictions they serve.")
+    signals.add_argument("--json", action="store_true", help="print a JSON array")
+    signals.set_defaults(handler=_cmd_signals)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ai-pulse: {message}", file=sys.stderr)
+    return code
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ingestion.http import SourceError
+    from ingestion.registry import RegistryError, load_registry
+    from ingestion.settings import ConfigError, resolve_settings
+    from ingestion.snapshot import SnapshotError, load_manifest
+    from orchestration.warehouse import WarehouseBusy, WarehouseError, writer_lock
+
+    try:
+        settings = resolve_settings(live=args.live, snapshot=args.snapshot, warehouse=args.warehouse,
+                                    record=args.record, full_refresh=args.full_refresh)
+        load_registry()
+        if settings.mode == "replay":
+            load_manifest(settings.snapshot_dir)
+    except (ConfigError, RegistryError, SnapshotError) as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    # dbt reads the warehouse path from the environment: the same value the resolver chose.
+    os.environ["AI_PULSE_WAREHOUSE"] = str(settings.warehouse)
+    try:
+        with writer_lock(settings.warehouse):
+            result = _execute(settings)
+    except WarehouseBusy as exc:
+        return _fail(str(exc), EXIT_BUSY)
+    except (WarehouseError, SnapshotError, SourceError) as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    if not result.success:
+        for line in _failure_lines(result):
+            print(f"FAILED {line}", file=sys.stderr)
+        return _fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
+    _print_scorecard(settings.warehouse)
+    return EXIT_OK
+
+
+def _execute(settings: Any) -> Any:
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import build_definitions
+
+    logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
+    defs = build_definitions(settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    # Failures are summarised by _failure_lines; full tracebacks stay in the Dagster event log (the UI).
+    quiet_dagster = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    # dbt's progress lines are printed to stdout by dagster-dbt; stdout is kept for results, so they go to
+    # stderr, or into the run log when quiet.
+    log_path = settings.warehouse.parent / "logs" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    quiet = logging.getLogger("ai_pulse").level > logging.INFO
+    with open(log_path, "w", encoding="utf-8") as run_log, \
+            contextlib.redirect_stdout(run_log if quiet else sys.stderr):
+        return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False,
+                                      run_config=quiet_dagster, tags={"ai_pulse/mode": settings.mode})
+
+
+def _failure_lines(result: Any) -> list[str]:
+    """Name every failed step and failed check with its reason."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip() if error else "unknown error"
+            cause = error.cause.message.strip() if error and error.cause else ""
+            lines.append(f"step {event.step_key}: {message}" + (f" (cause: {cause})" if cause else ""))
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                key = evaluation.asset_key.to_user_string()
+                description = evaluation.description or ""
+                lines.append(f"check {key}:{evaluation.check_name}: {description}")
+    return lines
+
+
+def _print_scorecard(warehouse: Path) -> None:
+    from orchestration.warehouse import query
+
+    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, evidence "
+                                     "from marts.prediction_scorecard order by prediction_id")
+    print(f"\nAI Pulse scorecard (warehouse {warehouse})")
+    print(format_table(columns, rows, max_width=110))
+
+
+def format_table(columns: list[str], rows: list[tuple[Any, ...]], max_width: int = 60) -> str:
+    """An aligned text table; long cells are cut with an ellipsis."""
+    def cell(value: Any) -> str:
+        text = "NULL" if value is None else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    out = [line, rule] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from ingestion.settings import ConfigError, resolve_warehouse
+    from orchestration.warehouse import WarehouseBusy, WarehouseError
+
+    try:
+        warehouse = resolve_warehouse(args.warehouse)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    if args.query:
+        try:
+            return _run_query(warehouse, args.query, args.format)
+        except WarehouseBusy as exc:
+            return _fail(str(exc), EXIT_BUSY)
+        except WarehouseError as exc:
+            return _fail(str(exc), EXIT_CONFIG)
+    print(f"AI Pulse SQL on {warehouse} (read-only). End statements with ';', quit with \\q or Ctrl-D.")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("ai-pulse> " if not buffer else "      ...> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        if line.strip() in ("\\q", "quit", "exit"):
+            return EXIT_OK
+        buffer.append(line)
+        if line.rstrip().endswith(";"):
+            try:
+                _run_query(warehouse, "\n".join(buffer), args.format)
+            except (WarehouseBusy, WarehouseError) as exc:
+                print(f"error: {exc}")
+            buffer = []
+
+
+def _run_query(warehouse: Path, sql: str, output: str) -> int:
+    import duckdb
+
+    from orchestration.warehouse import query
+
+    try:
+        columns, rows = query(warehouse, sql, read_only=True)
+    except duckdb.Error as exc:
+        _, tables = query(warehouse, "select table_schema || '.' || table_name from information_schema.tables "
+                                     "where table_schema not like '%staging' order by 1")
+        print(f"error: {exc}\ntables: {', '.join(t[0] for t in tables)}", file=sys.stderr)
+        return EXIT_FAILED
+    if output == "json":
+        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, indent=2))
+    elif output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        print(format_table(columns, rows))
+    return EXIT_OK
+
+
+def _cmd_signals(args: argparse.Namespace) -> int:
+    from ingestion.registry import RegistryError, load_registry
+
+    try:
+        registry = load_registry()
+    except RegistryError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    signals = [{"source": s.source, "key": s.key, "predictions": list(s.predictions), "roles": s.roles}
+               for s in registry.signals]
+    if args.json:
+        print(json.dumps(signals, indent=2))
+    else:
+        rows = [(s["source"], s["key"], ", ".join(s["predictions"]),
+                 ", ".join(f"{p}: {r}" for p, r in s["roles"].items())) for s in signals]
+        print(format_table(["source", "key", "predictions", "roles"], rows))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

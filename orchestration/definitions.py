@@ -1,0 +1,31 @@
+"""Everything Dagster knows about AI Pulse, assembled in one place.
+
+`build_definitions(settings)` is used by `ai-pulse run` (in-process) and by `orchestration.code_location`,
+the module the Dagster webserver and daemon load (`ai-pulse ui`), with settings from the environment.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+from dagster_dlt import DagsterDltResource
+
+from ingestion.registry import load_registry
+from ingestion.settings import RunSettings
+from orchestration.ingest import build_ingest_assets
+from orchestration.quality import QUALITY_CHECKS
+from orchestration.resources import PulseResource
+from orchestration.transform import build_dbt_assets, dbt_resource
+
+
+def build_definitions(settings: RunSettings) -> Definitions:
+    """Assets (dlt → dbt), quality checks and resources for one warehouse and one data origin."""
+    registry = load_registry()
+    return Definitions(
+        assets=[*build_ingest_assets(registry, settings), build_dbt_assets()],
+        asset_checks=QUALITY_CHECKS,
+        resources={
+            "pulse": PulseResource.from_settings(settings),
+            "dlt": DagsterDltResource(),
+            "dbt": dbt_resource(),
+        },
+    )

@@ -1,0 +1,69 @@
+"""The run's configuration as a Dagster resource: one object that knows the mode, snapshot and warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dlt
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from ingestion.http import HttpClient, make_transport
+from ingestion.registry import Registry, load_registry
+from ingestion.settings import RunSettings
+from ingestion.snapshot import Manifest, load_manifest
+
+
+class Runtime:
+    """What one run builds once and every asset shares: registry, manifest, today and the HTTP client."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.registry: Registry = load_registry()
+        self.manifest: Manifest | None = load_manifest(settings.snapshot_dir) if settings.mode == "replay" else None
+        self.today: dt.date = self.manifest.as_of if self.manifest else settings.today()
+        transport = make_transport(settings.mode, settings.snapshot_dir, settings.record_dir)
+        # One client for the run, shared by every source, so request counts add up.
+        self.client = HttpClient(transport=transport, user_agent=self.registry.user_agent)
+
+    def pipeline(self, source: str) -> dlt.Pipeline:
+        """The dlt pipeline that loads `source` into the `raw_<source>` schema of the warehouse."""
+        self.settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.pipeline(
+            pipeline_name=f"ai_pulse_{source}",
+            destination=dlt.destinations.duckdb(str(self.settings.warehouse)),
+            dataset_name=f"raw_{source}",
+            pipelines_dir=str(self.settings.pipelines_dir),
+        )
+
+
+class PulseResource(ConfigurableResource):
+    """Where data comes from (replay snapshot or live APIs) and where it goes (the DuckDB warehouse)."""
+
+    mode: str = "replay"
+    snapshot_dir: str
+    warehouse: str
+    record_dir: str | None = None
+    full_refresh: bool = False
+
+    _runtime: Runtime | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: RunSettings) -> PulseResource:
+        return cls(mode=settings.mode, snapshot_dir=str(settings.snapshot_dir), warehouse=str(settings.warehouse),
+                   record_dir=str(settings.record_dir) if settings.record_dir else None,
+                   full_refresh=settings.full_refresh)
+
+    @property
+    def settings(self) -> RunSettings:
+        return RunSettings(mode=self.mode, snapshot_dir=Path(self.snapshot_dir), warehouse=Path(self.warehouse),
+                           record_dir=Path(self.record_dir) if self.record_dir else None,
+                           full_refresh=self.full_refresh)
+
+    @property
+    def runtime(self) -> Runtime:
+        """Built on first use within a run, then shared by every asset of that run."""
+        if self._runtime is None:
+            self._runtime = Runtime(self.settings)
+        return self._runtime

@@ -1,0 +1,119 @@
+"""The DuckDB warehouse: the single-writer guard, read-only queries, and the quality-results history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from expectations.runner import SuiteOutcome
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse for writing."""
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or queried; the message says why and what to do."""
+
+
+@contextmanager
+def writer_lock(warehouse: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the DuckDB file for a whole run: DuckDB allows one writer, and a second
+    run must fail clearly instead of waiting on, or corrupting, the first."""
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(warehouse.with_name(warehouse.name + ".lock"), "a+")  # noqa: SIM115 - held for the run
+    except OSError as exc:
+        raise WarehouseError(f"cannot create the warehouse at {warehouse}: {exc.strerror}; choose a writable "
+                             "path with --warehouse or AI_PULSE_WAREHOUSE") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise WarehouseBusy(f"warehouse {warehouse} is busy: {holder} is writing to it; wait for that run to "
+                            "finish, or use another --warehouse") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"ai-pulse run (pid {os.getpid()})")
+        handle.flush()
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def query(warehouse: Path, sql: str, *, read_only: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one statement and return column names and rows."""
+    if not warehouse.exists():
+        raise WarehouseError(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first")
+    try:
+        with duckdb.connect(str(warehouse), read_only=read_only) as con:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            return columns, cursor.fetchall() if columns else []
+    except duckdb.IOException as exc:
+        raise WarehouseBusy(f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether schema.table exists (tables or views)."""
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                        [schema, table]).fetchone()
+    return bool(found and found[0])
+
+
+CHECK_RESULTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.check_results (
+    run_id varchar not null,
+    asset varchar not null,
+    suite varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    blocking boolean not null,
+    success boolean not null,
+    observed_value varchar,
+    unexpected_count bigint,
+    sample varchar,
+    rows_checked bigint,
+    checked_at timestamp not null
+);
+"""
+
+
+def record_suite_outcome(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, outcome: SuiteOutcome) -> None:
+    """Append one row per expectation to quality.check_results; the history feeds P10's indicator."""
+    con.execute(CHECK_RESULTS_DDL)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.executemany(
+        "insert into quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, asset, outcome.suite, o.expectation, o.column, o.blocking, o.success, o.observed,
+          o.unexpected_count, json.dumps(o.sample, default=str), outcome.rows_checked, now)
+         for o in outcome.outcomes],
+    )
+
+
+def last_suite_failed(con: duckdb.DuckDBPyConnection, asset: str) -> bool:
+    """Whether the most recent validation of `asset` had a blocking failure (its raw data is then suspect)."""
+    if not table_exists(con, "quality", "check_results"):
+        return False
+    row = con.execute(
+        """select bool_or(blocking and not success) from quality.check_results
+           where asset = ? and run_id = (select run_id from quality.check_results where asset = ?
+                                         order by checked_at desc limit 1)""",
+        [asset, asset],
+    ).fetchone()
+    return bool(row and row[0])

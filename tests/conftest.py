@@ -1,0 +1,103 @@
+"""Shared fixtures: an isolated environment per test, a CLI runner that forbids network access, and small
+registries and snapshots written on the fly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+AI_PULSE = Path(sys.executable).with_name("ai-pulse")
+
+# Loaded by every Python process the CLI starts (dbt too): any attempt to open an internet socket is written
+# to AI_PULSE_NETWORK_LOG and refused, so a replay run that touches the network fails loudly.
+NETWORK_GUARD = '''
+import os, socket
+_log = os.environ.get("AI_PULSE_NETWORK_LOG")
+_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+def _guard(sock, address):
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        with open(_log, "a") as handle:
+            handle.write(f"{os.getpid()} {address!r}\\n")
+        raise OSError("network access is forbidden in replay tests")
+
+def connect(self, address):
+    _guard(self, address)
+    return _connect(self, address)
+
+def connect_ex(self, address):
+    _guard(self, address)
+    return _connect_ex(self, address)
+
+if _log:
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+'''
+
+
+@pytest.fixture(scope="session")
+def guard_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("network_guard")
+    (path / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def pulse_env(tmp_path: Path, guard_dir: Path) -> dict[str, str]:
+    """Environment for one isolated AI Pulse: its own warehouse, Dagster home and network log."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_PULSE_", "DAGSTER_"))}
+    env.update({
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "AI_PULSE_WAREHOUSE": str(tmp_path / "warehouse" / "ai_pulse.duckdb"),
+        "AI_PULSE_NETWORK_LOG": str(tmp_path / "network.log"),
+        "PYTHONPATH": os.pathsep.join([str(guard_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    })
+    return env
+
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli(pulse_env: dict[str, str]) -> CliRunner:
+    """Run `ai-pulse ARGS` as a user would; asserts afterwards that no network connection was attempted."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        merged = {**pulse_env, **(env or {})}
+        completed = subprocess.run([str(AI_PULSE), *args], env=merged, cwd=PROJECT_ROOT, capture_output=True,
+                                   text=True, timeout=timeout, check=False)
+        network_log = Path(merged["AI_PULSE_NETWORK_LOG"])
+        attempts = network_log.read_text() if network_log.exists() else ""
+        assert attempts == "", f"ai-pulse {' '.join(args)} tried to open network connections:\n{attempts}"
+        return completed
+
+    return run
+
+
+@pytest.fixture
+def write_registry(tmp_path: Path) -> Callable[..., Path]:
+    """Write a registry with the project's predictions and settings but only the given signals."""
+
+    def write(signals: dict[str, list[dict[str, Any]]], **overrides: Any) -> Path:
+        doc = yaml.safe_load((PROJECT_ROOT / "registry.yml").read_text(encoding="utf-8"))
+        doc["signals"] = signals
+        doc.update(overrides)
+        path = tmp_path / "registry.yml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+def query(warehouse: str | Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query against a test warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()

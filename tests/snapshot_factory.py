@@ -1,0 +1,106 @@
+"""Builds small snapshots in the contract's format, so tests state their inputs in a few readable lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{}"
+DERIVED = object()  # "work it out from the close"
+
+
+def market_open(day: dt.date) -> int:
+    """Unix seconds of 09:30 New York time on `day`, as Yahoo stamps daily bars."""
+    return int(dt.datetime.combine(day, dt.time(9, 30), NEW_YORK).timestamp())
+
+
+@dataclass
+class Bar:
+    """One trading day; `close` alone is enough, open/high/low default around it (None means a JSON null)."""
+
+    day: dt.date
+    close: float | None
+    open: Any = DERIVED
+    high: Any = DERIVED
+    low: Any = DERIVED
+    volume: int | None = 1000
+
+    def as_columns(self) -> dict[str, Any]:
+        c = self.close
+
+        def around(value: Any, factor: float) -> float | None:
+            return value if value is not DERIVED else (None if c is None else round(c * factor, 6))
+
+        return {"open": around(self.open, 1.0), "high": around(self.high, 1.01), "low": around(self.low, 0.99),
+                "close": c, "volume": self.volume}
+
+
+def chart_body(ticker: str, bars: list[Bar], splits: list[tuple[dt.date, int, int]] = ()) -> dict[str, Any]:
+    """A Yahoo v8 chart body for `bars`."""
+    columns = [b.as_columns() for b in bars]
+    quote = {name: [c[name] for c in columns] for name in ("open", "high", "low", "close", "volume")}
+    events = {"splits": {str(market_open(d)): {"date": market_open(d), "numerator": n, "denominator": m,
+                                               "splitRatio": f"{n}:{m}"} for d, n, m in splits}}
+    return {"chart": {"result": [{
+        "meta": {"symbol": ticker, "exchangeTimezoneName": "America/New_York", "gmtoffset": -18000},
+        "timestamp": [market_open(b.day) for b in bars],
+        "events": events,
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": quote["close"]}]},
+    }], "error": None}}
+
+
+@dataclass
+class SnapshotBuilder:
+    """Writes manifest.json and response files under `root`."""
+
+    root: Path
+    as_of: dt.date
+    series: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+
+    def exchange(self, url: str, *, params: dict[str, str] | None = None, status: int = 200, body: Any = None,
+                 text: str | None = None, headers: dict[str, str] | None = None, order: int | None = None,
+                 name: str | None = None) -> Path:
+        """Record one exchange; returns the file written."""
+        self.count += 1
+        response: dict[str, Any] = {"status": status, "headers": headers or {"Content-Type": "application/json"}}
+        if text is not None:
+            response["text"] = text
+        else:
+            response["json"] = body
+        doc: dict[str, Any] = {"request": {"method": "GET", "url": url, "params": params or {}},
+                               "response": response}
+        if order is not None:
+            doc["order"] = order
+        path = self.root / "responses" / f"{name or f'exchange_{self.count:03d}'}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    def stock(self, ticker: str, bars: list[Bar], splits: list[tuple[dt.date, int, int]] = (),
+              provenance: str = "real") -> Path:
+        """Record a chart response that answers any date range for `ticker`."""
+        self.series.append({"source": "stocks", "key": ticker, "provenance": provenance})
+        return self.exchange(CHART_URL.format(ticker), params={"interval": "1d"}, body=chart_body(ticker, bars, splits),
+                             name=f"stocks/{ticker}")
+
+    def write(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        manifest = {"as_of": self.as_of.isoformat(), "description": "test snapshot", "series": self.series}
+        (self.root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        return self.root
+
+
+def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Weekdays from start to end (holidays do not matter to these tests)."""
+    days, day = [], start
+    while day <= end:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days

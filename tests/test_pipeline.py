@@ -1,0 +1,167 @@
+"""The whole pipeline, run as a user runs it (`ai-pulse run` in a subprocess, network forbidden): a real DuckDB
+file, real dlt loads, real GX validations, real dbt builds, a real Dagster instance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestration.warehouse import writer_lock
+from tests.conftest import CliRunner, query
+from tests.snapshot_factory import Bar, SnapshotBuilder
+
+D = dt.date
+CONTRACT_TABLES = ["core.fct_stock_daily", "marts.ind_p04_hardware_race", "marts.prediction_scorecard"]
+
+P04_SIGNALS = {"stocks": [
+    {"key": "NVDA", "predictions": ["P04"], "roles": {"P04": "leader"}},
+    {"key": "AMD", "predictions": ["P04"]},
+    {"key": "QQQ", "predictions": ["P04"], "roles": {"P04": "benchmark"}},
+]}
+
+
+def month_ends(closes_by_month: dict[tuple[int, int], float]) -> list[Bar]:
+    """One bar on the 15th and one on the 28th of each month; the 28th carries the month's closing price."""
+    bars = []
+    for (year, month), close in sorted(closes_by_month.items()):
+        bars += [Bar(D(year, month, 15), close * 0.98), Bar(D(year, month, 28), close)]
+    return bars
+
+
+def p04_snapshot(root: Path, amd_close_2024_07: float = 150.0) -> Path:
+    """NVDA 50 → 135 over 2024 (+170%), QQQ 400 → 500 (+25%), AMD 140 → 120 (−14.29%); NVDA splits 10:1 in June."""
+    snap = SnapshotBuilder(root, as_of=D(2024, 12, 31))
+    months_2024 = {(2024, m): 50 + m * (85 / 12) for m in range(1, 13)}
+    snap.stock("NVDA", month_ends({(2023, m): 20.0 + m for m in range(1, 12)} | {(2023, 12): 50.0}
+                                  | months_2024 | {(2024, 12): 135.0}), splits=[(D(2024, 6, 10), 10, 1)])
+    snap.stock("QQQ", month_ends({(2023, m): 300.0 + m for m in range(1, 12)} | {(2023, 12): 400.0}
+                                 | {(2024, m): 400.0 + m for m in range(1, 12)} | {(2024, 12): 500.0}),
+               provenance="synthetic")
+    amd = {(2023, m): 100.0 for m in range(1, 12)} | {(2023, 12): 140.0} | {(2024, m): 130.0 for m in range(1, 12)}
+    amd |= {(2024, 7): amd_close_2024_07, (2024, 12): 120.0}
+    snap.stock("AMD", month_ends(amd))
+    return snap.write()
+
+
+@pytest.fixture
+def p04_env(write_registry, pulse_env: dict[str, str]) -> dict[str, str]:
+    return {"AI_PULSE_REGISTRY": str(write_registry(P04_SIGNALS))}
+
+
+def table_rows(warehouse: str, table: str) -> list[tuple]:
+    return query(warehouse, f"select * from {table} order by all")  # noqa: S608 - table names are constants
+
+
+@pytest.mark.slow
+def test_bundled_snapshot_fills_the_contract_tables_and_a_rerun_changes_no_row(run_cli: CliRunner,
+                                                                              pulse_env: dict[str, str]) -> None:
+    first = run_cli("run")
+    assert first.returncode == 0, first.stderr
+    assert "AI Pulse scorecard" in first.stdout and "P04" in first.stdout and "(15 rows)" in first.stdout
+    warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+    before = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
+    assert len(before["marts.prediction_scorecard"]) == 15
+    stock_rows = before["core.fct_stock_daily"]
+    assert len(stock_rows) > 15_000
+    # Known real fact: NVIDIA's 10:1 split on 2024-06-10 leaves no jump in the split-adjusted close.
+    nvda = dict(query(warehouse, "select trade_date, close from core.fct_stock_daily where ticker = 'NVDA' "
+                                 "and trade_date in ('2024-06-07', '2024-06-10')"))
+    assert 0.9 < nvda[D(2024, 6, 10)] / nvda[D(2024, 6, 7)] < 1.1
+    assert query(warehouse, "select count(*) from raw_stocks.splits where ticker = 'NVDA' "
+                            "and split_date = '2024-06-10' and numerator = 10")[0][0] == 1
+
+    second = run_cli("run")
+    assert second.returncode == 0, second.stderr
+    after = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
+    assert after == before
+    raw_count = query(warehouse, "select count(*), count(distinct (ticker, trade_date)) from raw_stocks.prices")[0]
+    assert raw_count[0] == raw_count[1] == len(stock_rows)
+
+
+@pytest.mark.slow
+def test_p04_verdict_and_evidence_come_from_the_snapshot(run_cli: CliRunner, p04_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    snapshot = p04_snapshot(tmp_path / "p04")
+    warehouse = tmp_path / "other" / "p04.duckdb"
+    result = run_cli("run", "--snapshot", str(snapshot), "--warehouse", str(warehouse), env=p04_env)
+    assert result.returncode == 0, result.stderr
+    row = query(warehouse, "select verdict, headline_value, evidence, data_provenance, as_of "
+                           "from marts.prediction_scorecard where prediction_id = 'P04'")[0]
+    # NVDA 50 → 135 = +170%; QQQ 400 → 500 = +25%; spread 145 pp; AMD 140 → 120 = −14.3% is the field median.
+    assert row[:2] == ("supported", 145.0)
+    assert row[2] == ("NVDA +170.0% over 2024 vs benchmark QQQ +25.0% (spread +145.0 pp); median of the other "
+                      "1 hardware names -14.3%. Uses synthetic stand-in data for QQQ.")
+    assert row[3:] == ("partly_synthetic", D(2024, 12, 31))
+    others = query(warehouse, "select count(*) from marts.prediction_scorecard "
+                              "where prediction_id <> 'P04' and verdict = 'insufficient_data'")[0][0]
+    assert others == 14
+    december = dict(query(warehouse, "select signal, value from marts.ind_p04_hardware_race "
+                                     "where period = '2024-12-01'"))
+    assert december == {"NVDA": pytest.approx(170.0), "QQQ": pytest.approx(25.0),
+                        "AMD": pytest.approx(-14.2857, abs=1e-3)}
+    assert query(warehouse, "select count(*) from raw_stocks.splits")[0][0] == 1
+
+
+@pytest.mark.slow
+def test_a_negative_price_fails_the_run_naming_the_check_and_builds_no_mart(
+        run_cli: CliRunner, p04_env: dict[str, str], tmp_path: Path) -> None:
+    warehouse = tmp_path / "blocked.duckdb"
+    bad = p04_snapshot(tmp_path / "bad", amd_close_2024_07=-5.0)
+    result = run_cli("run", "--snapshot", str(bad), "--warehouse", str(warehouse), env=p04_env)
+    assert result.returncode == 1
+    assert "check raw_stocks/prices:gx_stocks_prices" in result.stderr
+    assert "expect_column_values_to_be_between(close): 2 unexpected" in result.stderr  # both July bars
+    assert '"ticker": "AMD", "trade_date": "2024-07-28"' in result.stderr
+    assert query(warehouse, "select count(*) from information_schema.tables where table_schema = 'marts'")[0][0] == 0
+    failed = query(warehouse, "select count(*) from quality.check_results where not success and blocking")[0][0]
+    assert failed >= 1
+
+    # The next clean run reloads the suspect source in full and succeeds.
+    good = p04_snapshot(tmp_path / "good")
+    again = run_cli("run", "--snapshot", str(good), "--warehouse", str(warehouse), env=p04_env)
+    assert again.returncode == 0, again.stderr
+    assert query(warehouse, "select min(close) from core.fct_stock_daily")[0][0] > 0
+    assert query(warehouse, "select verdict from marts.prediction_scorecard where prediction_id = 'P04'") == [
+        ("supported",)]
+
+
+def test_cli_configuration_errors_exit_2_with_a_clear_message(run_cli: CliRunner, tmp_path: Path) -> None:
+    missing = run_cli("run", "--snapshot", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    record_without_live = run_cli("run", "--record", str(tmp_path / "rec"))
+    assert record_without_live.returncode == 2 and "add --live" in record_without_live.stderr
+    both = run_cli("run", "--live", "--snapshot", str(tmp_path))
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text("signals: [\n")
+    bad_registry = run_cli("run", env={"AI_PULSE_REGISTRY": str(broken)})
+    assert bad_registry.returncode == 2 and str(broken) in bad_registry.stderr
+
+
+def test_a_second_writer_gets_warehouse_busy(run_cli: CliRunner, pulse_env: dict[str, str]) -> None:
+    warehouse = Path(pulse_env["AI_PULSE_WAREHOUSE"])
+    with writer_lock(warehouse):
+        result = run_cli("run")
+    assert result.returncode == 3
+    assert f"warehouse {warehouse} is busy" in result.stderr
+
+
+@pytest.mark.slow
+def test_sql_is_read_only_and_signals_lists_the_registry(run_cli: CliRunner, p04_env: dict[str, str],
+                                                         pulse_env: dict[str, str], tmp_path: Path) -> None:
+    assert run_cli("run", "--snapshot", str(p04_snapshot(tmp_path / "s")), env=p04_env).returncode == 0
+    read = run_cli("sql", "select ticker, count(*) as days from core.fct_stock_daily group by 1 order by 1")
+    assert read.returncode == 0
+    assert read.stdout.splitlines()[0].split() == ["ticker", "days"]
+    assert "AMD" in read.stdout and "(3 rows)" in read.stdout
+    write = run_cli("sql", "delete from core.fct_stock_daily")
+    assert write.returncode == 1 and "read-only" in write.stderr
+    assert query(pulse_env["AI_PULSE_WAREHOUSE"], "select count(*) from core.fct_stock_daily")[0][0] > 0
+    typo = run_cli("sql", "select * from core.no_such_table")
+    assert typo.returncode == 1 and "core.fct_stock_daily" in typo.stderr, "errors list the tables"
+
+    listed = json.loads(run_cli("signals", "--json").stdout)
+    assert {"source": "stocks", "key": "NVDA", "predictions": ["P04"], "roles": {"P04": "leader"}} in listed

@@ -1,0 +1,88 @@
+"""The registry is validated on load: every bad entry gets an error naming the file, the entry and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingestion.registry import RegistryError, load_registry
+
+PROJECT_REGISTRY = Path(__file__).resolve().parent.parent / "registry.yml"
+
+
+def test_project_registry_loads_with_every_prediction_and_source() -> None:
+    registry = load_registry(PROJECT_REGISTRY)
+    assert [p.id for p in registry.predictions] == [f"P{i:02d}" for i in range(15)]
+    assert {s.source for s in registry.signals} == {"stocks", "trends", "github", "regulatory"}
+    served = {pid for s in registry.signals for pid in s.predictions}
+    assert served == {p.id for p in registry.predictions}, "every prediction needs at least one signal"
+    nvda = next(s for s in registry.signals if s.key == "NVDA")
+    assert nvda.role_in("P04") == "leader"
+
+
+def _write(tmp_path: Path, mutate) -> Path:
+    doc = yaml.safe_load(PROJECT_REGISTRY.read_text(encoding="utf-8"))
+    mutate(doc)
+    path = tmp_path / "registry.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "entry_text"),
+    [
+        ("stocks", "NVDA'; DROP TABLE core.fct_stock_daily; --", "signals.stocks"),
+        ("stocks", "nvda", "signals.stocks"),
+        ("trends", "../../etc/passwd", "signals.trends"),
+        ("trends", "ChatGPT/daily/2020010100", "signals.trends"),
+        ("trends", "Chat GPT?x=1", "signals.trends"),
+        ("github", "ollama/../../admin", "signals.github"),
+        ("github", "https://evil.example/ollama", "signals.github"),
+        ("regulatory", "ai&conditions[agencies][]=x", "signals.regulatory"),
+    ],
+)
+def test_injection_attempts_in_signal_keys_are_rejected(tmp_path: Path, source: str, key: str,
+                                                        entry_text: str) -> None:
+    path = _write(tmp_path, lambda doc: doc["signals"][source].append({"key": key, "predictions": ["P04"]}))
+    with pytest.raises(RegistryError) as error:
+        load_registry(path)
+    message = str(error.value)
+    assert str(path) in message and entry_text in message and repr(key) in message
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["signals"]["stocks"].append({"key": "XYZ", "predictions": ["P99"]}),
+         "names prediction 'P99', which is not defined"),
+        (lambda d: d["signals"]["stocks"].append({"key": "NVDA", "predictions": ["P04"]}),
+         "signals.stocks `NVDA`: the key appears twice"),
+        (lambda d: d["signals"]["stocks"].append({"key": "XYZ", "predictions": ["P04"], "roles": {"P05": "leader"}}),
+         "has a role for P05, which it does not list in predictions"),
+        (lambda d: d["signals"]["stocks"].append({"key": "XYZ"}), "missing `predictions`"),
+        (lambda d: d["signals"].update({"weather": []}), "unknown source(s) ['weather']"),
+        (lambda d: d["predictions"][4].update({"supported_at": "lots"}), "'lots' is not a number"),
+        (lambda d: d["predictions"][4].update({"not_supported_below": 99}), "is above supported_at"),
+        (lambda d: d["evaluation"].update({"baseline_year": 2024}), "baseline_year 2024 and prediction_year 2024"),
+        (lambda d: d.update({"start_date": "soon"}), "start_date: 'soon' is not a date"),
+        (lambda d: d["evaluation"].update({"min_coverage": 2}), "min_coverage: 2.0 is outside (0, 1]"),
+    ],
+)
+def test_invalid_entries_name_the_problem_and_the_fix(tmp_path: Path, mutate, expected: str) -> None:
+    path = _write(tmp_path, mutate)
+    with pytest.raises(RegistryError) as error:
+        load_registry(path)
+    assert expected in str(error.value)
+    assert str(path) in str(error.value)
+    assert ";" in str(error.value), "the message should go on to say how to fix it"
+
+
+def test_broken_yaml_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("signals: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        load_registry(broken)
+    with pytest.raises(RegistryError, match="registry file not found"):
+        load_registry(tmp_path / "absent.yml")

@@ -1,0 +1,80 @@
+"""The stocks source turns Yahoo chart responses into rows: only the requested days, exchange-local dates,
+null placeholders dropped, and Yahoo's errors reported with the ticker and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ingestion.common import FAILED, NO_DATA, OK, Window
+from ingestion.http import HttpClient, ReplayTransport, SourceError
+from ingestion.stocks import CHART_URL, chart_params, fetch_chart, parse_chart
+from tests.snapshot_factory import Bar, SnapshotBuilder, chart_body
+
+D = dt.date
+
+
+def test_rows_outside_the_requested_window_are_dropped() -> None:
+    bars = [Bar(D(2024, 1, day), 100.0 + day) for day in (2, 3, 4, 5)]
+    fetched = parse_chart("NVDA", chart_body("NVDA", bars), Window(D(2024, 1, 3), D(2024, 1, 4)))
+    assert [(r["trade_date"], r["close"]) for r in fetched.tables["prices"]] == [(D(2024, 1, 3), 103.0),
+                                                                              (D(2024, 1, 4), 104.0)]
+    assert fetched.status == OK
+
+
+def test_trade_date_is_the_exchange_calendar_day_not_utc() -> None:
+    # 09:30 in New York on 2024-06-10; an evening bar (20:00 New York) is already the next day in UTC.
+    body = chart_body("NVDA", [Bar(D(2024, 6, 10), 121.79)])
+    evening = int(dt.datetime(2024, 6, 10, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4))).timestamp())
+    body["chart"]["result"][0]["timestamp"] = [evening]
+    fetched = parse_chart("NVDA", body, Window(D(2024, 6, 1), D(2024, 6, 30)))
+    assert fetched.tables["prices"][0]["trade_date"] == D(2024, 6, 10)
+
+
+def test_null_close_placeholders_are_dropped_and_other_nulls_kept() -> None:
+    bars = [Bar(D(2024, 3, 11), None), Bar(D(2024, 3, 12), 50.0, open=None, high=None, low=None, volume=None)]
+    fetched = parse_chart("TWLO", chart_body("TWLO", bars), Window(D(2024, 3, 1), D(2024, 3, 31)))
+    assert fetched.tables["prices"] == [{"ticker": "TWLO", "trade_date": D(2024, 3, 12), "open": None,
+                                         "high": None, "low": None, "close": 50.0, "adj_close": 50.0,
+                                         "volume": None}]
+
+
+def test_splits_are_kept_in_their_own_table() -> None:
+    body = chart_body("NVDA", [Bar(D(2024, 6, 10), 121.79)], splits=[(D(2024, 6, 10), 10, 1)])
+    fetched = parse_chart("NVDA", body, Window(D(2024, 6, 1), D(2024, 6, 30)))
+    assert fetched.tables["splits"] == [{"ticker": "NVDA", "split_date": D(2024, 6, 10), "numerator": 10.0,
+                                         "denominator": 1.0}]
+
+
+def test_arrays_of_different_length_are_a_clear_error() -> None:
+    body = chart_body("NVDA", [Bar(D(2024, 1, 2), 1.0), Bar(D(2024, 1, 3), 2.0)])
+    body["chart"]["result"][0]["indicators"]["quote"][0]["close"].pop()
+    with pytest.raises(SourceError, match=r"\[stocks NVDA\] arrays differ in length"):
+        parse_chart("NVDA", body, Window(D(2024, 1, 1), D(2024, 1, 31)))
+
+
+def test_a_window_with_no_trading_days_is_no_data() -> None:
+    fetched = parse_chart("NVDA", chart_body("NVDA", [Bar(D(2024, 1, 2), 1.0)]), Window(D(2025, 1, 1), D(2025, 1, 2)))
+    assert (fetched.status, fetched.tables["prices"]) == (NO_DATA, [])
+
+
+def test_period_params_cover_the_whole_window() -> None:
+    params = chart_params(Window(D(2024, 1, 1), D(2024, 12, 31)))
+    assert params["period1"] == str(int(dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()))
+    assert params["period2"] == str(int(dt.datetime(2025, 1, 1, tzinfo=dt.UTC).timestamp()))
+    assert (params["interval"], params["events"], params["includeAdjustedClose"]) == ("1d", "div|split", "true")
+
+
+@pytest.mark.parametrize(("status", "expected"), [(404, NO_DATA), (400, FAILED)])
+def test_chart_error_names_the_ticker_and_the_fix(tmp_path: Path, status: int, expected: str) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    error = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
+    snap.exchange(CHART_URL.format(symbol="NOPE"), status=status, body={"chart": {"result": None, "error": error}})
+    snap.write()
+    client = HttpClient(ReplayTransport(tmp_path), user_agent="t")
+    fetched = fetch_chart(client, "NOPE", Window(D(2024, 1, 1), D(2024, 12, 31)))
+    assert fetched.status == expected
+    assert "[stocks NOPE] Yahoo: No data found, symbol may be delisted" in fetched.detail
+    assert "registry.yml" in fetched.detail

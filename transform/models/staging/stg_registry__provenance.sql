@@ -1,0 +1,7 @@
+select
+    source,
+    signal,
+    provenance,
+    origin,
+    note
+from {{ source('raw_registry', 'provenance') }}

@@ -1,0 +1,6 @@
+select
+    source,
+    signal,
+    prediction_id,
+    role
+from {{ source('raw_registry', 'signals') }}
