@@ -14,6 +14,7 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "ai_pulse.duckdb"
 TRANSFORM_DIR = PROJECT_ROOT / "transform"
 
 MODES = ("replay", "live")
+NIGHTLY_CRON_DEFAULT = "0 2 * * *"  # 02:00 UTC, after US markets close and daily pageviews are published
 
 
 class ConfigError(Exception):
@@ -42,6 +43,11 @@ class RunSettings:
 
             return load_manifest(self.snapshot_dir).as_of
         return dt.datetime.now(dt.UTC).date()
+
+
+def nightly_cron() -> str:
+    """When the nightly run starts (UTC): `AI_PULSE_SCHEDULE_CRON`, default 02:00."""
+    return os.environ.get("AI_PULSE_SCHEDULE_CRON", "").strip() or NIGHTLY_CRON_DEFAULT
 
 
 def resolve_registry() -> Path:
