@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ OK, NO_DATA, FAILED = "ok", "no_data", "failed"
 
 STATUS_COLUMNS: dict[str, Any] = {
     "signal": {"data_type": "text", "nullable": False},
+    "dataset": {"data_type": "text", "nullable": False},
     "status": {"data_type": "text", "nullable": False},
     "detail": {"data_type": "text"},
     "window_start": {"data_type": "date"},
@@ -50,11 +52,54 @@ class Fetched:
     status: str = OK
     detail: str = ""
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    dataset: str = ""
 
     def status_row(self) -> dict[str, Any]:
         rows = sum(len(v) for v in self.tables.values())
-        return {"signal": self.signal, "status": self.status, "detail": self.detail,
+        return {"signal": self.signal, "dataset": self.dataset, "status": self.status, "detail": self.detail,
                 "window_start": self.window.start, "window_end": self.window.end, "rows": rows}
+
+    def note(self, text: str) -> Fetched:
+        """Add a remark (e.g. schema drift) to the status detail without changing the status."""
+        if text:
+            self.detail = f"{self.detail}; {text}" if self.detail else text
+        return self
+
+
+# Resources that load raw tables: their columns are declared, so a column may never appear, vanish or change type
+# behind our back; a violation fails the load instead of adding a column or a variant silently.
+FROZEN_COLUMNS: dict[str, str] = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+
+
+def require_fields(record: Any, required: Iterable[str], *, source: str, signal: str, where: str,
+                   known: Iterable[str] | None = None) -> str:
+    """Check one API object against the fields a parser needs and the fields it knows.
+
+    A missing required field is a SourceError for the signal (its rows are not loaded, so no column turns NULL);
+    when `known` is given, fields outside `required` and `known` are returned as a note for signal_status and
+    logged as a warning."""
+    if not isinstance(record, dict):
+        raise SourceError(source, signal, f"{where} is {type(record).__name__}, not an object",
+                          f"the API format changed; update ingestion/{source}.py")
+    needed = list(required)
+    missing = [name for name in needed if name not in record]
+    if missing:
+        raise SourceError(source, signal, f"{where} lacks required field(s) {', '.join(missing)}",
+                          f"the API format changed; update ingestion/{source}.py")
+    if known is None or not (new := sorted(set(record) - set(needed) - set(known))):
+        return ""
+    log.warning("[%s %s] new field(s) in %s: %s (not loaded)", source, signal, where, ", ".join(new))
+    return f"new field(s) in {where}: {', '.join(new)} (not loaded; review ingestion/{source}.py)"
+
+
+@contextmanager
+def unexpected_shape(source: str, signal: str) -> Iterator[None]:
+    """Turn a parser tripping over a response of another shape (wrong types, short lists) into a SourceError."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise SourceError(source, signal, f"response has an unexpected shape ({type(exc).__name__}: {exc})",
+                          f"the API format changed; update ingestion/{source}.py") from None
 
 
 def rows_or_schema(rows: list[dict[str, Any]]) -> Any:
@@ -80,10 +125,12 @@ def fetch_each(
     lookback_days: int,
     cursor_table: str,
     cursor_field: str,
+    dataset: str,
 ) -> Iterator[Fetched]:
     """Fetch every signal in its own incremental window, turning a SourceError into a `failed` outcome.
-    Cursors live in dlt's source state, which is committed with the load, so a failed load does not move them."""
-    cursors: dict[str, str] = dlt.current.source_state().setdefault("cursors", {})
+    Cursors live in dlt's source state per dataset, which is committed with the load, so a failed load does not
+    move them."""
+    cursors: dict[str, str] = dlt.current.source_state().setdefault("cursors", {}).setdefault(dataset, {})
     for position, signal in enumerate(signals, start=1):
         window = incremental_window(cursors, signal, start_date, today, lookback_days)
         try:
@@ -91,9 +138,10 @@ def fetch_each(
         except SourceError as exc:
             log.warning("%s", exc)
             fetched = Fetched(signal, window, FAILED, str(exc))
+        fetched.dataset = dataset
         days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
         if days:
             cursors[signal] = max(days).isoformat()
-        log.info("[%s] %d/%d %s: %s, %d rows", source, position, len(signals), signal, fetched.status,
+        log.info("[%s] %d/%d %s %s: %s, %d rows", source, position, len(signals), dataset, signal, fetched.status,
                  len(fetched.tables.get(cursor_table, [])))
         yield fetched

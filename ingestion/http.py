@@ -42,6 +42,10 @@ class SourceError(Exception):
         super().__init__(f"[{source} {signal}] {problem}" + (f" — {fix}" if fix else ""))
 
 
+class MissingRecording(SourceError):
+    """Replay has no recorded response for a request: the snapshot does not hold this signal's data."""
+
+
 class TransportError(Exception):
     """The transport could not deliver a response at all (connection failure, timeout, no recording)."""
 
@@ -135,8 +139,9 @@ class RecordingTransport:
         except ValueError:
             body = {"text": reply.text}
         headers_kept = {k: v for k, v in scrub_headers(reply.headers).items() if k in KEPT_RESPONSE_HEADERS}
+        # Every file carries its sequence number, so repeated requests (a 429, then a 200) replay in order.
         write_recording(target, method, url.split("?")[0], request_params(url, params),
-                        {"status": reply.status, "headers": headers_kept, **body})
+                        {"status": reply.status, "headers": headers_kept, **body}, order=self.count)
         return reply
 
     def sleep(self, seconds: float) -> None:
@@ -181,12 +186,7 @@ class HttpClient:
     def get_json(self, url: str, *, source: str, signal: str, **kwargs: Any) -> tuple[Response, Any]:
         """Fetch and parse JSON; a truncated or non-JSON body is a SourceError, whatever the status."""
         reply = self.get(url, source=source, signal=signal, **kwargs)
-        try:
-            return reply, reply.json()
-        except ValueError:
-            snippet = reply.text[:80].replace("\n", " ")
-            raise SourceError(source, signal, f"HTTP {reply.status} body is not valid JSON ({snippet!r}…)",
-                              "the API returned a truncated or HTML page; retry later") from None
+        return reply, json_body(reply, source=source, signal=signal)
 
     def _get_with_retries(
         self, url: str, params: dict[str, str], headers: dict[str, str], source: str, signal: str
@@ -198,7 +198,7 @@ class HttpClient:
                 reply = self.transport.send("GET", url, params, headers, self.timeout)
             except SnapshotError as exc:
                 # A replay without a matching recording will not get one by retrying.
-                raise SourceError(source, signal, str(exc)) from None
+                raise MissingRecording(source, signal, str(exc)) from None
             except TransportError as exc:
                 problem, wait = str(exc), self._backoff(attempt)
             else:
@@ -235,14 +235,23 @@ class HttpClient:
         return self._backoff(attempt)
 
 
+def json_body(reply: Response, *, source: str, signal: str) -> Any:
+    """The parsed body; a truncated or non-JSON body is a SourceError, whatever the status."""
+    try:
+        return reply.json()
+    except ValueError:
+        snippet = reply.text[:80].replace("\n", " ")
+        raise SourceError(source, signal, f"HTTP {reply.status} body is not valid JSON ({snippet!r}…)",
+                          "the API returned a truncated or HTML page; retry later") from None
+
+
 def _rate_limited(reply: Response) -> bool:
     """GitHub signals exhaustion with 403 plus `x-ratelimit-remaining: 0`."""
     return reply.status in (403, 429) and reply.headers.get("x-ratelimit-remaining") == "0"
 
 
 def make_transport(mode: str, snapshot_dir: Path, record_dir: Path | None = None) -> Transport:
-    """The transport for a run: replay from a snapshot, or live (recording when a directory is given)."""
-    if mode == "replay":
-        return ReplayTransport(snapshot_dir)
-    live = LiveTransport()
-    return RecordingTransport(live, record_dir) if record_dir else live
+    """The transport for a run: replay from a snapshot or live; with a record directory, every exchange is also
+    written there (re-recording a replay exercises the same recorder offline)."""
+    inner: Transport = ReplayTransport(snapshot_dir) if mode == "replay" else LiveTransport()
+    return RecordingTransport(inner, record_dir) if record_dir else inner

@@ -9,9 +9,36 @@ from typing import Any
 
 import dlt
 
+from ingestion import github, regulatory, stocks, trends
 from ingestion.registry import Registry
 
 SOURCE = "registry"
+
+# The datasets each source loads, as snapshot manifests name them in their `series`.
+SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
+    "stocks": (stocks.DATASET,),
+    "trends": (trends.DATASET,),
+    "github": (github.REPO_DATASET, github.ARCHIVE_DATASET),
+    "regulatory": (regulatory.DATASET,),
+}
+
+
+def provenance_rows(registry: Registry, mode: str, series: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    """One row per registered signal and dataset: the manifest's entry in replay, `live` in live mode, `unknown`
+    for a dataset the manifest does not describe."""
+    described: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for entry in series:
+        source = str(entry.get("source"))
+        dataset = str(entry.get("dataset") or SOURCE_DATASETS.get(source, ("",))[0])
+        described[(source, str(entry.get("key")), dataset)] = entry
+    rows = []
+    for s in registry.signals:
+        for dataset in SOURCE_DATASETS.get(s.source, ("",)):
+            entry = described.get((s.source, s.key, dataset), {})
+            kind = "live" if mode == "live" else str(entry.get("provenance", "unknown"))
+            rows.append({"source": s.source, "signal": s.key, "dataset": dataset, "provenance": kind,
+                         "origin": entry.get("origin"), "note": entry.get("note")})
+    return rows
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -45,15 +72,12 @@ def registry_source(
                "prediction_year": registry.prediction_year, "min_coverage": registry.min_coverage,
                "as_of": as_of, "mode": mode}
 
-    @dlt.resource(name="provenance", primary_key=("source", "signal"), write_disposition="replace",
-                  columns={"origin": {"data_type": "text"}, "note": {"data_type": "text"}})
+    @dlt.resource(name="provenance", primary_key=("source", "signal", "dataset"), write_disposition="replace",
+                  columns={"dataset": {"data_type": "text", "nullable": False}, "origin": {"data_type": "text"},
+                           "note": {"data_type": "text"}})
     def provenance() -> Iterator[dict[str, Any]]:
-        """Where each series came from: real recordings, synthetic stand-ins, or live APIs."""
-        described = {(str(s.get("source")), str(s.get("key"))): s for s in series}
-        for s in registry.signals:
-            entry = described.get((s.source, s.key), {})
-            kind = "live" if mode == "live" else str(entry.get("provenance", "unknown"))
-            yield {"source": s.source, "signal": s.key, "provenance": kind,
-                   "origin": entry.get("origin"), "note": entry.get("note")}
+        """Where each series came from, per signal and dataset (a repo's snapshot and its star archive are two):
+        real recordings, synthetic stand-ins, missing, or live APIs."""
+        yield from provenance_rows(registry, mode, series)
 
     return predictions, signals, settings, provenance

@@ -80,13 +80,26 @@ def resolve_settings(
         raise ConfigError(f"AI_PULSE_MODE={mode!r} is not one of {', '.join(MODES)}; unset it or pick one")
     if snapshot and mode == "live":
         raise ConfigError("--snapshot replays recorded responses and cannot be combined with --live")
-    if record and mode != "live":
-        raise ConfigError("--record writes what live APIs answer; add --live (replay has nothing new to record)")
     snapshot_dir = Path(snapshot or os.environ.get("AI_PULSE_SNAPSHOT") or BUNDLED_SNAPSHOT).expanduser().resolve()
+    record_dir = _record_dir(record, snapshot_dir if mode == "replay" else None)
     return RunSettings(
         mode=mode,
         snapshot_dir=snapshot_dir,
         warehouse=resolve_warehouse(warehouse),
-        record_dir=Path(record).expanduser().resolve() if record else None,
+        record_dir=record_dir,
         full_refresh=full_refresh,
     )
+
+
+def _record_dir(record: str | os.PathLike[str] | None, replayed: Path | None) -> Path | None:
+    """Where `--record` writes a snapshot: a new or empty directory, never the snapshot being replayed (with a
+    replay, `--record` re-records what the snapshot serves, through the same recorder a live run uses)."""
+    if not record:
+        return None
+    path = Path(record).expanduser().resolve()
+    if replayed is not None and (path == replayed or path.is_relative_to(replayed)):
+        raise ConfigError(f"--record {path} is inside the snapshot being replayed; record into another directory")
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ConfigError(f"--record {path} is not an empty directory; recordings are never mixed, so choose a new "
+                          "or empty directory")
+    return path

@@ -173,10 +173,14 @@ def scrub_params(params: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in params.items() if not SECRET_PARAM.search(k)}
 
 
-def write_recording(path: Path, method: str, url: str, params: dict[str, str], response: dict[str, Any]) -> None:
+def write_recording(path: Path, method: str, url: str, params: dict[str, str], response: dict[str, Any],
+                    order: int | None = None) -> None:
     """Write one exchange in the contract's format (plain JSON, readable in a diff)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"request": {"method": method, "url": url, "params": scrub_params(params)}, "response": response}
+    doc: dict[str, Any] = {"request": {"method": method, "url": url, "params": scrub_params(params)},
+                           "response": response}
+    if order is not None:
+        doc["order"] = order
     path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")), encoding="utf-8")
 
 
@@ -185,3 +189,20 @@ def write_manifest(snapshot_dir: Path, as_of: dt.date, description: str, series:
     snapshot_dir.mkdir(parents=True, exist_ok=True)
     doc = {"as_of": as_of.isoformat(), "description": description, "series": series}
     (snapshot_dir / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def recording_manifest(
+    mode: str, today: dt.date, series_keys: list[tuple[str, str, str]], replayed: Manifest | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Description and per-series provenance of a snapshot being recorded: live answers are real data recorded
+    today; a re-recorded replay keeps the provenance of the snapshot it replays."""
+    if mode == "replay" and replayed is not None:
+        description = (f"Re-recorded on {dt.date.today().isoformat()} from a replay (as_of {replayed.as_of}) by "
+                       f"`ai-pulse run --record`; the replayed snapshot said: {replayed.description}")
+        return description, [{k: v for k, v in s.items() if k != "file"} for s in replayed.series]
+    description = (f"Recorded live by `ai-pulse run --live --record` with as_of {today.isoformat()}: every response "
+                   "of the registered signals' APIs (Yahoo chart, Wikimedia pageviews, GitHub, the star archive, "
+                   "the Federal Register), request headers and credentials stripped.")
+    series = [{"source": source, "key": key, "dataset": dataset, "provenance": "real",
+               "origin": f"live API, recorded {today.isoformat()}"} for source, key, dataset in series_keys]
+    return description, series

@@ -13,10 +13,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
 
-from ingestion.common import FAILED, NO_DATA, STATUS_COLUMNS, Fetched, Window, fetch_each, rows_or_schema
+from ingestion.common import (
+    FAILED,
+    FROZEN_COLUMNS,
+    NO_DATA,
+    STATUS_COLUMNS,
+    Fetched,
+    Window,
+    fetch_each,
+    require_fields,
+    rows_or_schema,
+    unexpected_shape,
+)
 from ingestion.http import HttpClient, SourceError
 
 SOURCE = "stocks"
+DATASET = "chart"
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
 FIX_TICKER = "check the ticker in registry.yml (signals.stocks) against finance.yahoo.com"
 
@@ -68,18 +80,30 @@ def _exchange_zone(ticker: str, meta: dict[str, Any]) -> dt.tzinfo:
 
 def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
     """Turn one chart response into rows, keeping only days inside the requested window.
-    Days whose close is null (Yahoo sends such placeholders) are dropped; other nulls are kept as NULL."""
-    try:
-        result = body["chart"]["result"][0]
-        meta = result.get("meta") or {}
-        timestamps = result.get("timestamp") or []
-        quote = result["indicators"]["quote"][0]
-        adjclose = (result["indicators"].get("adjclose") or [{}])[0].get("adjclose") or [None] * len(timestamps)
-    except (KeyError, IndexError, TypeError):
-        raise SourceError(SOURCE, ticker, "response has no chart.result[0] with indicators.quote",
-                          "the API format changed; update ingestion/stocks.py") from None
-    series = {name: quote.get(name) or [None] * len(timestamps) for name in ("open", "high", "low", "close", "volume")}
-    series["adj_close"] = adjclose
+    Days whose close is null (Yahoo sends such placeholders) are dropped; other nulls are kept as NULL. Every field
+    a column is made of must be present: a vanished field fails the ticker instead of loading NULLs."""
+    def check(record: Any, required: tuple[str, ...], where: str, known: tuple[str, ...] | None = ()) -> str:
+        return require_fields(record, required, source=SOURCE, signal=ticker, where=where, known=known)
+
+    notes = [check(body, ("chart",), "the body")]
+    notes.append(check(body["chart"], ("result",), "chart", known=("error",)))
+    results = body["chart"]["result"]
+    if not isinstance(results, list) or not results:
+        raise SourceError(SOURCE, ticker, "chart.result is empty", "the API format changed; update ingestion/stocks.py")
+    result = results[0]
+    notes.append(check(result, ("meta", "indicators"), "chart.result[0]", known=("timestamp", "events")))
+    meta = result["meta"] if isinstance(result["meta"], dict) else {}
+    timestamps = result.get("timestamp") or []
+    indicators = result["indicators"]
+    notes.append(check(indicators, ("quote", "adjclose"), "indicators"))
+    # Yahoo sends empty quote/adjclose objects for a range without sessions; with sessions every array is needed.
+    price_fields = ("open", "high", "low", "close", "volume") if timestamps else ()
+    quote = (indicators["quote"] or [{}])[0]
+    notes.append(check(quote, price_fields, "indicators.quote[0]"))
+    adjusted = (indicators["adjclose"] or [{}])[0]
+    notes.append(check(adjusted, ("adjclose",) if timestamps else (), "indicators.adjclose[0]"))
+    series = {name: quote.get(name) or [] for name in ("open", "high", "low", "close", "volume")}
+    series["adj_close"] = adjusted.get("adjclose") or []
     lengths = {name: len(values) for name, values in series.items()}
     if any(n != len(timestamps) for n in lengths.values()):
         raise SourceError(SOURCE, ticker, f"arrays differ in length: timestamp={len(timestamps)}, {lengths}",
@@ -112,7 +136,8 @@ def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
     ]
     status = "ok" if prices else NO_DATA
     detail = "" if prices else f"no trading days between {window.start} and {window.end}"
-    return Fetched(ticker, window, status, detail, {"prices": prices, "splits": splits, "dividends": dividends})
+    fetched = Fetched(ticker, window, status, detail, {"prices": prices, "splits": splits, "dividends": dividends})
+    return fetched.note("; ".join(n for n in notes if n))
 
 
 def _float(value: Any) -> float | None:
@@ -128,7 +153,8 @@ def fetch_chart(client: HttpClient, ticker: str, window: Window) -> Fetched:
         description = (error or {}).get("description") or f"HTTP {reply.status}"
         status = NO_DATA if reply.status == 404 else FAILED
         return Fetched(ticker, window, status, f"[{SOURCE} {ticker}] Yahoo: {description} — {FIX_TICKER}")
-    return parse_chart(ticker, body, window)
+    with unexpected_shape(SOURCE, ticker):
+        return parse_chart(ticker, body, window)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -146,28 +172,31 @@ def stocks_source(
         if client is None or today is None:
             raise RuntimeError("stocks_source needs a client and today's date to run")
         yield from fetch_each(SOURCE, tickers, lambda t, w: fetch_chart(client, t, w), start_date, today,
-                              lookback_days, "prices", "trade_date")
+                              lookback_days, "prices", "trade_date", DATASET)
 
     @dlt.transformer(data_from=charts, name="prices", primary_key=("ticker", "trade_date"),
-                     write_disposition="merge", columns=PRICE_COLUMNS)
+                     write_disposition="merge", columns=PRICE_COLUMNS,
+                     schema_contract=FROZEN_COLUMNS)
     def prices(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
         """Daily OHLCV per ticker and trading day."""
         yield rows_or_schema(fetched.tables.get("prices", []))
 
     @dlt.transformer(data_from=charts, name="splits", primary_key=("ticker", "split_date"),
-                     write_disposition="merge", columns=SPLIT_COLUMNS)
+                     write_disposition="merge", columns=SPLIT_COLUMNS,
+                     schema_contract=FROZEN_COLUMNS)
     def splits(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
         """Stock splits (e.g. NVDA 10:1 on 2024-06-10)."""
         yield rows_or_schema(fetched.tables.get("splits", []))
 
     @dlt.transformer(data_from=charts, name="dividends", primary_key=("ticker", "ex_date"),
-                     write_disposition="merge", columns=DIVIDEND_COLUMNS)
+                     write_disposition="merge", columns=DIVIDEND_COLUMNS,
+                     schema_contract=FROZEN_COLUMNS)
     def dividends(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
         """Cash dividends per share on their ex-date."""
         yield rows_or_schema(fetched.tables.get("dividends", []))
 
-    @dlt.transformer(data_from=charts, name="signal_status", primary_key="signal",
-                     write_disposition="merge", columns=STATUS_COLUMNS)
+    @dlt.transformer(data_from=charts, name="signal_status", primary_key=("signal", "dataset"),
+                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last fetch outcome per ticker: ok, no_data or failed, with the reason."""
         yield fetched.status_row()

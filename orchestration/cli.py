@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     origin.add_argument("--snapshot", metavar="DIR", help="replay recorded responses from DIR "
                         "(default: $AI_PULSE_SNAPSHOT or the bundled snapshot)")
     origin.add_argument("--live", action="store_true", help="call the live APIs instead of replaying")
-    run.add_argument("--record", metavar="DIR", help="with --live: also write every response to DIR as a snapshot")
+    run.add_argument("--record", metavar="DIR", help="also write every response to DIR (new or empty) as a snapshot "
+                     "that replays to the same warehouse; with a replay, re-records what the snapshot serves")
     run.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: $AI_PULSE_WAREHOUSE or "
                      "warehouse/ai_pulse.duckdb)")
     run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")

@@ -15,10 +15,13 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
+from ingestion.github import github_source
 from ingestion.registry import Registry
 from ingestion.registry_tables import registry_source
+from ingestion.regulatory import regulatory_source
 from ingestion.settings import RunSettings
 from ingestion.stocks import stocks_source
+from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import last_suite_failed
 
@@ -57,14 +60,26 @@ SOURCES: dict[str, SourceFactory] = {
         mode=rt.settings.mode if rt else "replay",
         series=rt.manifest.series if rt and rt.manifest else (),
     ),
-    "stocks": lambda registry, rt: stocks_source(
-        registry.keys_for("stocks"),
+}
+
+
+def _registered(factory: Callable[..., DltSource], source: str) -> SourceFactory:
+    """A source fed from the registry: its keys, start date and look-back, plus the run's client and today."""
+    return lambda registry, rt: factory(
+        registry.keys_for(source),
         client=rt.client if rt else None,
         start_date=registry.start_date,
         today=rt.today if rt else None,
         lookback_days=registry.lookback_days,
-    ),
-}
+    )
+
+
+SOURCES.update({
+    "stocks": _registered(stocks_source, "stocks"),
+    "trends": _registered(trends_source, "trends"),
+    "github": _registered(github_source, "github"),
+    "regulatory": _registered(regulatory_source, "regulatory"),
+})
 
 # The raw table whose quality suite guards each source: a failed suite means the next load starts over.
 GUARDED_TABLE = {"stocks": "prices"}

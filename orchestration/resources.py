@@ -11,8 +11,9 @@ from pydantic import PrivateAttr
 
 from ingestion.http import HttpClient, make_transport
 from ingestion.registry import Registry, load_registry
+from ingestion.registry_tables import SOURCE_DATASETS
 from ingestion.settings import RunSettings
-from ingestion.snapshot import Manifest, load_manifest
+from ingestion.snapshot import Manifest, load_manifest, recording_manifest, write_manifest
 
 
 class Runtime:
@@ -23,9 +24,17 @@ class Runtime:
         self.registry: Registry = load_registry()
         self.manifest: Manifest | None = load_manifest(settings.snapshot_dir) if settings.mode == "replay" else None
         self.today: dt.date = self.manifest.as_of if self.manifest else settings.today()
+        if settings.record_dir:
+            self._start_recording(settings.record_dir)
         transport = make_transport(settings.mode, settings.snapshot_dir, settings.record_dir)
         # One client for the run, shared by every source, so request counts add up.
         self.client = HttpClient(transport=transport, user_agent=self.registry.user_agent)
+
+    def _start_recording(self, record_dir: Path) -> None:
+        """The recorded snapshot's manifest: as_of is this run's today, so a replay of it asks the same requests."""
+        keys = [(s.source, s.key, dataset) for s in self.registry.signals for dataset in SOURCE_DATASETS[s.source]]
+        description, series = recording_manifest(self.settings.mode, self.today, keys, self.manifest)
+        write_manifest(record_dir, self.today, description, series)
 
     def pipeline(self, source: str) -> dlt.Pipeline:
         """The dlt pipeline that loads `source` into the `raw_<source>` schema of the warehouse."""

@@ -1,6 +1,7 @@
 select
     source,
     signal,
+    dataset,
     provenance,
     origin,
     note

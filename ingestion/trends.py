@@ -1,0 +1,129 @@
+"""Topic interest: daily Wikipedia pageviews per registered article → `raw_trends.interest`.
+
+Rows carry a `source` column (`wikipedia_pageviews`) so another interest backend could load beside it. Google Trends
+is not one: no maintained official client exists on PyPI (pytrends is archived; its successors scrape unofficial
+endpoints outside the one HTTP layer, so they could not be replayed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import dlt
+
+from ingestion.common import (
+    FAILED,
+    FROZEN_COLUMNS,
+    NO_DATA,
+    OK,
+    STATUS_COLUMNS,
+    Fetched,
+    Window,
+    fetch_each,
+    require_fields,
+    rows_or_schema,
+    unexpected_shape,
+)
+from ingestion.http import HttpClient, SourceError, json_body
+
+SOURCE = "trends"
+DATASET = "pageviews"
+BACKEND = "wikipedia_pageviews"
+PAGEVIEWS_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/all-access/user/"
+                 "{article}/daily/{start}00/{end}00")
+FIX_ARTICLE = ("check the article title in registry.yml (signals.trends) on en.wikipedia.org; a renamed article "
+               "needs its current title")
+ITEM_FIELDS = ("timestamp", "views")
+ITEM_KNOWN = ("project", "article", "granularity", "access", "agent")
+
+INTEREST_COLUMNS: dict[str, Any] = {
+    "source": {"data_type": "text", "nullable": False},
+    "term": {"data_type": "text", "nullable": False},
+    "observed_date": {"data_type": "date", "nullable": False},
+    "value": {"data_type": "double"},
+}
+
+
+def pageviews_url(article: str, window: Window) -> str:
+    """The per-article daily URL; the title is percent-encoded whole (slashes and parentheses included)."""
+    return PAGEVIEWS_URL.format(article=quote(article, safe=""), start=window.start.strftime("%Y%m%d"),
+                                end=window.end.strftime("%Y%m%d"))
+
+
+def parse_pageviews(article: str, body: Any, window: Window) -> Fetched:
+    """One row per day inside the window; a day is the UTC date of Wikimedia's `YYYYMMDD00` timestamp."""
+    notes = [require_fields(body, ("items",), source=SOURCE, signal=article, where="the body", known=())]
+    rows = []
+    for index, item in enumerate(body["items"]):
+        note = require_fields(item, ITEM_FIELDS, source=SOURCE, signal=article, where=f"items[{index}]",
+                              known=ITEM_KNOWN)
+        if note and note not in notes:
+            notes.append(note)
+        day = dt.datetime.strptime(str(item["timestamp"])[:8], "%Y%m%d").date()
+        if day not in window:
+            continue
+        views = item["views"]
+        if views is not None and not isinstance(views, int | float):
+            raise SourceError(SOURCE, article, f"items[{index}].views is {views!r}, not a number",
+                              "the API format changed; update ingestion/trends.py")
+        rows.append({"source": BACKEND, "term": article, "observed_date": day,
+                     "value": None if views is None else float(views)})
+    status, detail = (OK, "") if rows else (NO_DATA, f"no pageviews between {window.start} and {window.end}")
+    fetched = Fetched(article, window, status, detail, {"interest": rows})
+    return fetched.note("; ".join(n for n in notes if n))
+
+
+def fetch_pageviews(client: HttpClient, article: str, window: Window) -> Fetched:
+    """One request per article for its whole window. Wikimedia answers 404 when it has no data for the article
+    and range (a missing or renamed article): that is `no_data` with the reason, not a failure."""
+    reply = client.get(pageviews_url(article, window), source=SOURCE, signal=article)
+    if reply.status == 404:
+        try:
+            reason = str(reply.json().get("title") or "Not found.")
+        except (ValueError, AttributeError):
+            reason = "Not found."
+        return Fetched(article, window, NO_DATA,
+                       f"[{SOURCE} {article}] Wikimedia 404 {reason!r}: no pageviews between {window.start} and "
+                       f"{window.end} — {FIX_ARTICLE}")
+    body = json_body(reply, source=SOURCE, signal=article)
+    if reply.status != 200:
+        reason = body.get("detail") or body.get("title") if isinstance(body, dict) else None
+        return Fetched(article, window, FAILED, f"[{SOURCE} {article}] Wikimedia HTTP {reply.status}: "
+                                                f"{reason or 'no reason given'} — {FIX_ARTICLE}")
+    with unexpected_shape(SOURCE, article):
+        return parse_pageviews(article, body, window)
+
+
+@dlt.source(name=SOURCE, max_table_nesting=0)
+def trends_source(
+    articles: list[str],
+    client: HttpClient | None = None,
+    start_date: dt.date = dt.date(2022, 1, 1),
+    today: dt.date | None = None,
+    lookback_days: int = 7,
+) -> Any:
+    """Daily interest per registered article, merged on (source, term, observed_date)."""
+
+    @dlt.resource(name="pageview_fetches", selected=False)
+    def pageview_fetches() -> Iterator[Fetched]:
+        if client is None or today is None:
+            raise RuntimeError("trends_source needs a client and today's date to run")
+        yield from fetch_each(SOURCE, articles, lambda a, w: fetch_pageviews(client, a, w), start_date, today,
+                              lookback_days, "interest", "observed_date", DATASET)
+
+    @dlt.transformer(data_from=pageview_fetches, name="interest", primary_key=("source", "term", "observed_date"),
+                     write_disposition="merge", columns=INTEREST_COLUMNS, schema_contract=FROZEN_COLUMNS)
+    def interest(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
+        """Daily interest per term: Wikipedia user pageviews of the article (all access methods)."""
+        yield rows_or_schema(fetched.tables.get("interest", []))
+
+    @dlt.transformer(data_from=pageview_fetches, name="signal_status", primary_key=("signal", "dataset"),
+                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
+    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
+        """The last fetch outcome per article: ok, no_data (e.g. a 404) or failed, with the reason."""
+        yield fetched.status_row()
+
+    return pageview_fetches, interest, signal_status
