@@ -101,3 +101,13 @@ def query(warehouse: str | Path, sql: str) -> list[tuple[Any, ...]]:
     """Rows of a read-only query against a test warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def load_source(source: Any, warehouse: Path) -> Path:
+    """Load a dlt source into a DuckDB file with a real dlt pipeline (state kept beside it); returns the file."""
+    import dlt
+
+    pipeline = dlt.pipeline(pipeline_name=f"test_{source.name}", destination=dlt.destinations.duckdb(str(warehouse)),
+                            dataset_name=f"raw_{source.name}", pipelines_dir=str(warehouse.parent / ".dlt"))
+    pipeline.run(source)
+    return warehouse

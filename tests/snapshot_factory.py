@@ -104,3 +104,67 @@ def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:
             days.append(day)
         day += dt.timedelta(days=1)
     return days
+
+
+PAGEVIEWS_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/all-access/user/"
+                 "{}/daily/*/*")
+REPO_URL = "https://api.github.com/repos/{}"
+ARCHIVE_URL = "https://star-archive.ai-pulse.dev/v1/repos/{}/history.json"
+FR_URL = "https://www.federalregister.gov/api/v1/documents.json"
+
+
+def pageviews_body(article: str, views: dict[dt.date, int]) -> dict[str, Any]:
+    """A Wikimedia per-article daily body."""
+    return {"items": [{"project": "en.wikipedia", "article": article, "granularity": "daily",
+                       "timestamp": f"{day:%Y%m%d}00", "access": "all-access", "agent": "user", "views": n}
+                      for day, n in sorted(views.items())]}
+
+
+def repo_body(full_name: str, stars: int, forks: int = 10) -> dict[str, Any]:
+    """The fields of GitHub's repository object that the source reads, plus a few it ignores."""
+    return {"id": 1, "name": full_name.split("/")[1], "full_name": full_name, "private": False,
+            "html_url": f"https://github.com/{full_name}", "stargazers_count": stars, "watchers_count": stars,
+            "forks_count": forks, "open_issues_count": 3, "subscribers_count": 7,
+            "pushed_at": "2024-12-30T10:00:00Z", "archived": False}
+
+
+def archive_body(repo: str, stars: dict[dt.date, int]) -> dict[str, Any]:
+    """A star-archive history body."""
+    return {"repo": repo, "observations": [{"date": day.isoformat(), "stars": n, "source": "test"}
+                                           for day, n in sorted(stars.items())]}
+
+
+def fr_document(number: str, day: dt.date, title: str = "A notice") -> dict[str, Any]:
+    """One Federal Register search result."""
+    return {"document_number": number, "title": title, "type": "Notice", "abstract": None,
+            "publication_date": day.isoformat(), "html_url": f"https://www.federalregister.gov/d/{number}",
+            "pdf_url": None, "excerpts": None,
+            "agencies": [{"name": "Commerce Department", "raw_name": "DEPARTMENT OF COMMERCE"}]}
+
+
+def fr_body(documents: list[dict[str, Any]], next_page_url: str | None = None) -> dict[str, Any]:
+    """A Federal Register documents.json body."""
+    body: dict[str, Any] = {"count": len(documents), "total_pages": 1, "results": documents}
+    if next_page_url:
+        body["next_page_url"] = next_page_url
+    return body
+
+
+@dataclass
+class SpyingReplay:
+    """Replay that also keeps what each request sent (URL, params, headers), to check what a source asks for."""
+
+    root: Path
+    sent: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from ingestion.http import ReplayTransport
+
+        self.replay = ReplayTransport(self.root)
+
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Any:
+        self.sent.append((url, dict(params), dict(headers)))
+        return self.replay.send(method, url, params, headers, timeout)
+
+    def sleep(self, seconds: float) -> None:
+        self.replay.sleep(seconds)

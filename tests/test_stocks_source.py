@@ -10,7 +10,8 @@ import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
 from ingestion.http import HttpClient, ReplayTransport, SourceError
-from ingestion.stocks import CHART_URL, chart_params, fetch_chart, parse_chart
+from ingestion.stocks import CHART_URL, chart_params, fetch_chart, parse_chart, stocks_source
+from tests.conftest import load_source, query
 from tests.snapshot_factory import Bar, SnapshotBuilder, chart_body
 
 D = dt.date
@@ -78,3 +79,66 @@ def test_chart_error_names_the_ticker_and_the_fix(tmp_path: Path, status: int, e
     assert fetched.status == expected
     assert "[stocks NOPE] Yahoo: No data found, symbol may be delisted" in fetched.detail
     assert "registry.yml" in fetched.detail
+
+
+def stock_client(snap: SnapshotBuilder) -> tuple[HttpClient, ReplayTransport]:
+    snap.write()
+    transport = ReplayTransport(snap.root)
+    return HttpClient(transport, user_agent="t"), transport
+
+
+YEAR = Window(D(2024, 1, 1), D(2024, 12, 31))
+BARS = [Bar(D(2024, 1, 2), 10.0), Bar(D(2024, 1, 3), 11.0)]
+
+
+def test_a_429_then_200_waits_as_told_and_loads(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    snap.exchange(CHART_URL.format(symbol="NVDA"), status=429, body={}, headers={"Retry-After": "5"}, order=1)
+    snap.exchange(CHART_URL.format(symbol="NVDA"), body=chart_body("NVDA", BARS), order=2)
+    client, transport = stock_client(snap)
+    fetched = fetch_chart(client, "NVDA", YEAR)
+    assert (fetched.status, len(fetched.tables["prices"]), transport.waits) == (OK, 2, [5.0])
+
+
+def test_a_persistent_500_is_a_clear_error_after_the_retries(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    snap.exchange(CHART_URL.format(symbol="NVDA"), status=500, text="Internal Server Error")
+    with pytest.raises(SourceError, match=r"\[stocks NVDA\] HTTP 500 after 5 attempts"):
+        fetch_chart(stock_client(snap)[0], "NVDA", YEAR)
+
+
+def test_truncated_json_is_a_clear_error(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    snap.exchange(CHART_URL.format(symbol="NVDA"), text='{"chart": {"result": [{"meta": {"symbol": "NV')
+    with pytest.raises(SourceError, match=r"\[stocks NVDA\] HTTP 200 body is not valid JSON"):
+        fetch_chart(stock_client(snap)[0], "NVDA", YEAR)
+
+
+@pytest.mark.parametrize(("vanished", "where"), [("adjclose", "indicators"), ("volume", r"indicators.quote\[0\]")])
+def test_a_vanished_field_fails_the_ticker_instead_of_loading_nulls(vanished: str, where: str) -> None:
+    body = chart_body("NVDA", BARS)
+    indicators = body["chart"]["result"][0]["indicators"]
+    indicators.pop(vanished, None)
+    indicators["quote"][0].pop(vanished, None)
+    with pytest.raises(SourceError, match=rf"\[stocks NVDA\] {where} lacks required field\(s\) {vanished}"):
+        parse_chart("NVDA", body, YEAR)
+
+
+def test_a_new_field_is_reported_and_the_prices_still_load() -> None:
+    body = chart_body("NVDA", BARS)
+    body["chart"]["result"][0]["indicators"]["quote"][0]["vwap"] = [10.0, 11.0]
+    fetched = parse_chart("NVDA", body, YEAR)
+    assert fetched.status == OK and len(fetched.tables["prices"]) == 2
+    assert "new field(s) in indicators.quote[0]: vwap" in fetched.detail
+
+
+def test_a_failing_ticker_is_recorded_as_failed_and_the_others_still_load(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path / "snap", D(2024, 12, 31))
+    snap.stock("NVDA", BARS)
+    snap.exchange(CHART_URL.format(symbol="DOWN"), status=500, text="Internal Server Error")
+    client, _ = stock_client(snap)
+    source = stocks_source(["NVDA", "DOWN"], client=client, start_date=D(2024, 1, 1), today=D(2024, 12, 31))
+    warehouse = load_source(source, tmp_path / "w.duckdb")
+    status = {r[0]: r[1:] for r in query(warehouse, "select signal, dataset, status from raw_stocks.signal_status")}
+    assert status == {"NVDA": ("chart", OK), "DOWN": ("chart", FAILED)}
+    assert query(warehouse, "select ticker, count(*) from raw_stocks.prices group by 1") == [("NVDA", 2)]
