@@ -23,7 +23,7 @@ from ingestion.settings import RunSettings
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import last_suite_failed, table_columns
+from orchestration.warehouse import source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
@@ -81,10 +81,6 @@ SOURCES.update({
     "regulatory": _registered(regulatory_source, "regulatory"),
 })
 
-# The raw table whose quality suite guards each source: a failed suite means the next load starts over.
-GUARDED_TABLE = {"stocks": "prices"}
-
-
 def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | None:
     """Reload a source in full when asked to, when its last quality check failed (its raw rows are suspect), or when
     a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve)."""
@@ -93,9 +89,8 @@ def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | N
     warehouse = runtime.settings.warehouse
     if not warehouse.exists():
         return None
-    table = GUARDED_TABLE.get(source)
-    with duckdb.connect(str(warehouse)) as con:
-        if table and last_suite_failed(con, raw_key(source, table).to_user_string()):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if source_data_suspect(con, source):
             log.warning("[%s] the last quality check failed; reloading the source in full", source)
             return "drop_sources"
         for resource in declared.resources.selected.values():

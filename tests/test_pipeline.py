@@ -38,7 +38,7 @@ def p04_snapshot(root: Path, amd_close_2024_07: float = 150.0) -> Path:
     """NVDA 50 → 135 over 2024 (+170%), QQQ 400 → 500 (+25%), AMD 140 → 120 (−14.29%); NVDA splits 10:1 in June."""
     snap = SnapshotBuilder(root, as_of=D(2024, 12, 31))
     months_2024 = {(2024, m): 50 + m * (85 / 12) for m in range(1, 13)}
-    snap.stock("NVDA", month_ends({(2023, m): 20.0 + m for m in range(1, 12)} | {(2023, 12): 50.0}
+    snap.stock("NVDA", month_ends({(2023, m): 20.0 + m * 2.5 for m in range(1, 12)} | {(2023, 12): 50.0}
                                   | months_2024 | {(2024, 12): 135.0}), splits=[(D(2024, 6, 10), 10, 1)])
     snap.stock("QQQ", month_ends({(2023, m): 300.0 + m for m in range(1, 12)} | {(2023, 12): 400.0}
                                  | {(2024, m): 400.0 + m for m in range(1, 12)} | {(2024, 12): 500.0}),
@@ -170,7 +170,7 @@ def test_a_negative_price_fails_the_run_naming_the_check_and_builds_no_mart(
     bad = p04_snapshot(tmp_path / "bad", amd_close_2024_07=-5.0)
     result = run_cli("run", "--snapshot", str(bad), "--warehouse", str(warehouse), env=p04_env)
     assert result.returncode == 1
-    assert "check raw_stocks/prices:gx_stocks_prices" in result.stderr
+    assert "check raw_stocks/prices:gx_stock_prices" in result.stderr
     assert "expect_column_values_to_be_between(close): 2 unexpected" in result.stderr  # both July bars
     assert '"ticker": "AMD", "trade_date": "2024-07-28"' in result.stderr
     assert query(warehouse, "select count(*) from information_schema.tables where table_schema = 'marts'")[0][0] == 0
