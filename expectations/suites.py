@@ -44,7 +44,7 @@ class SuiteSpec:
     table: str
     id_columns: list[str]
     date_column: str
-    expectations: Callable[[SuiteInputs], Expectations]
+    expectations: Callable[[SuiteSpec, SuiteInputs], Expectations]
     prepare: Callable[[pd.DataFrame, SuiteInputs], pd.DataFrame] | None = None
     related_tables: tuple[str, ...] = ()
     guards: str | None = None  # the raw table whose asset the check blocks, when not `table` itself
@@ -71,7 +71,8 @@ def table_health(spec: SuiteSpec, inputs: SuiteInputs, key_columns: list[str]) -
         shrink_floor = max(1, int(inputs.previous_rows * (1 - inputs.thresholds.max_row_count_drop)))
     return [
         *[(gxe.ExpectColumnToExist(column=c), BLOCK) for c in key_columns],
-        (gxe.ExpectCompoundColumnsToBeUnique(column_list=key_columns), BLOCK),
+        (gxe.ExpectCompoundColumnsToBeUnique(column_list=key_columns) if len(key_columns) > 1
+         else gxe.ExpectColumnValuesToBeUnique(column=key_columns[0]), BLOCK),
         (gxe.ExpectColumnValuesToNotBeNull(column=spec.date_column), BLOCK),
         (gxe.ExpectColumnValuesToBeBetween(column=spec.date_column, min_value=inputs.start_date,
                                            max_value=inputs.as_of), BLOCK),
@@ -96,8 +97,7 @@ def _unexplained_price_moves(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.Dat
     return frame
 
 
-def _stock_price_expectations(inputs: SuiteInputs) -> Expectations:
-    spec = STOCK_PRICES
+def _stock_price_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
     limit = inputs.thresholds.max_unexplained_price_move
     return [
         *table_health(spec, inputs, ["ticker", "trade_date"]),
@@ -121,12 +121,70 @@ STOCK_PRICES = SuiteSpec(
 )
 
 
+def _star_drops(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.DataFrame:
+    """Per row, how far the star count fell since the repo's previous observation in this table or in the
+    related ones (a daily snapshot is compared with the archive too). Stars only grow, give or take unstars."""
+    others = [f[["repo", "observed_date", "stars"]] for f in inputs.related.values() if not f.empty]
+    history = pd.concat([frame[["repo", "observed_date", "stars"]], *others]).drop_duplicates(
+        ["repo", "observed_date"]).sort_values(["repo", "observed_date"])
+    history["previous_stars"] = history.groupby("repo")["stars"].shift()
+    frame = frame.merge(history[["repo", "observed_date", "previous_stars"]], on=["repo", "observed_date"],
+                        how="left")
+    frame["star_drop"] = (1 - frame["stars"] / frame["previous_stars"]).clip(lower=0).fillna(0.0)
+    return frame
+
+
+def _star_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["repo", "observed_date"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="stars"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=0), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="star_drop", max_value=inputs.thresholds.max_star_drop), BLOCK),
+    ]
+
+
+def _interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["source", "term", "observed_date"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="value"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0), BLOCK),
+    ]
+
+
+def _document_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["document_number"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="title"), BLOCK),
+        (gxe.ExpectColumnValuesToMatchRegex(column="document_number", regex=r"^[0-9A-Za-z-]+$"), BLOCK),
+        (gxe.ExpectColumnValuesToNotBeNull(column="html_url"), WARN),
+    ]
+
+
+TOPIC_INTEREST = SuiteSpec(
+    name="topic_interest", source="trends", table="interest", id_columns=["term", "observed_date"],
+    date_column="observed_date", expectations=_interest_expectations,
+)
+REPO_SNAPSHOTS = SuiteSpec(
+    name="repo_snapshots", source="github", table="repos", id_columns=["repo", "observed_date"],
+    date_column="observed_date", expectations=_star_expectations, prepare=_star_drops,
+    related_tables=("star_history",),
+)
+STAR_HISTORY = SuiteSpec(
+    name="star_history", source="github", table="star_history", id_columns=["repo", "observed_date"],
+    date_column="observed_date", expectations=_star_expectations, prepare=_star_drops,
+)
+REGULATORY_DOCUMENTS = SuiteSpec(
+    name="regulatory_documents", source="regulatory", table="documents", id_columns=["document_number"],
+    date_column="publication_date", expectations=_document_expectations,
+)
+
+
 def signal_status_suite(source: str, guards: str) -> SuiteSpec:
     """Every registered signal of a source was fetched: a `failed` fetch blocks everything downstream of the
     source's data table `guards` (indicators would be built on incomplete data); `no_data` (e.g. a Wikipedia
     article that does not exist) only warns."""
 
-    def expectations(inputs: SuiteInputs) -> Expectations:
+    def expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
         return [
             (gxe.ExpectColumnToExist(column="status"), BLOCK),
             (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]), BLOCK),
@@ -140,5 +198,12 @@ def signal_status_suite(source: str, guards: str) -> SuiteSpec:
 
 SUITES: list[SuiteSpec] = [
     STOCK_PRICES,
+    TOPIC_INTEREST,
+    REPO_SNAPSHOTS,
+    STAR_HISTORY,
+    REGULATORY_DOCUMENTS,
     signal_status_suite("stocks", guards="prices"),
+    signal_status_suite("trends", guards="interest"),
+    signal_status_suite("github", guards="repos"),
+    signal_status_suite("regulatory", guards="documents"),
 ]

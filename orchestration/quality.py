@@ -47,7 +47,7 @@ def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
                          thresholds=runtime.registry.quality, previous_rows=previous, related=related)
     if spec.prepare is not None and not frame.empty:
         frame = spec.prepare(frame, inputs)
-    return validate_frame(spec.name, frame, spec.expectations(inputs), spec.id_columns,
+    return validate_frame(spec.name, frame, spec.expectations(spec, inputs), spec.id_columns,
                           docs_root=warehouse.parent / "quality")
 
 
