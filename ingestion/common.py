@@ -84,6 +84,8 @@ def fetch_each(
     """Fetch every signal in its own incremental window, turning a SourceError into a `failed` outcome.
     Cursors live in dlt's source state, which is committed with the load, so a failed load does not move them."""
     cursors: dict[str, str] = dlt.current.source_state().setdefault("cursors", {})
+    outcomes: dict[str, int] = {}
+    rows = 0
     for position, signal in enumerate(signals, start=1):
         window = incremental_window(cursors, signal, start_date, today, lookback_days)
         try:
@@ -94,6 +96,11 @@ def fetch_each(
         days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
         if days:
             cursors[signal] = max(days).isoformat()
-        log.info("[%s] %d/%d %s: %s, %d rows", source, position, len(signals), signal, fetched.status,
-                 len(fetched.tables.get(cursor_table, [])))
+        # Each signal's line is detail (shown on a terminal or with -v); the summary below is the progress step.
+        log.debug("[%s] %d/%d %s: %s, %d rows", source, position, len(signals), signal, fetched.status,
+                  len(fetched.tables.get(cursor_table, [])))
+        outcomes[fetched.status] = outcomes.get(fetched.status, 0) + 1
+        rows += len(fetched.tables.get(cursor_table, []))
         yield fetched
+    log.info("[%s] %d signals fetched: %s; %d rows", source, len(signals),
+             ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "none", rows)

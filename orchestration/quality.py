@@ -7,6 +7,7 @@ suite, the expectation and sample offending rows in its message. Every result is
 
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 import duckdb
@@ -26,6 +27,7 @@ from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import record_suite_outcome, table_exists
 
 SuiteFactory = Callable[[Runtime], SuiteSpec]
+log = logging.getLogger("ai_pulse.quality")
 
 
 def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
@@ -79,6 +81,8 @@ def gx_check(source: str, table: str, suite: SuiteFactory) -> Callable[..., Asse
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         if not outcome.success:
             context.log.error(outcome.summary())
+        else:
+            log.info("[quality] %s: %s", asset.to_user_string(), outcome.summary())
         return outcome_to_check_result(outcome)
 
     return _check

@@ -5,21 +5,24 @@ the dlt asset keys. Models are keyed `<schema>/<model>` (e.g. `core/fct_stock_da
 """
 
 
+import logging
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetMaterialization, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
 from ingestion.settings import TRANSFORM_DIR
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
+log = logging.getLogger("ai_pulse.transform")
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core", "marts": "marts"}
 
 
@@ -65,7 +68,17 @@ def build_dbt_assets() -> Any:
         pool="duckdb_warehouse",
     )
     def _transform(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+        started, models, tests, failed = time.monotonic(), 0, 0, 0
+        log.info("[dbt] building models and running their tests")
+        for event in dbt.cli(["build"], context=context).stream():
+            if isinstance(event, AssetCheckResult):
+                tests += 1
+                failed += not event.passed
+            elif isinstance(event, Output | AssetMaterialization):
+                models += 1
+            yield event
+        log.info("[dbt] %d models built, %d of %d tests passed (%.1f s)", models, tests - failed, tests,
+                 time.monotonic() - started)
 
     return _transform
 
