@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                                 "default on a terminal, while CI=true or redirected output gets one line per step")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard)",
+    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard → report)",
                               description="One in-process materialization of every asset through Dagster. "
                                           "Replays the bundled snapshot unless told otherwise.")
     origin = run.add_mutually_exclusive_group()

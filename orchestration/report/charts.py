@@ -85,9 +85,9 @@ def _label(signal: str, known: RegisteredSignal | None) -> str:
 
 
 def _axis_title(description: str) -> str:
-    """A short description of `value` makes a good axis title; a long one is shown as the caption instead."""
+    """A short description of `value` makes a good axis title; a long one is left to the caption above."""
     text = description.rstrip(".")
-    return text if text and len(text) <= 45 else "value"
+    return text if len(text) <= 45 else ""
 
 
 def _figure(y_title: str) -> go.Figure:
@@ -124,7 +124,7 @@ def _benchmark_chart(series: Series, roles: dict[str, str | None], label: dict[s
         for period, value in series[signal]:
             by_period[period].append(value)
     benchmark = {period: sum(values) / len(values) for period, values in by_period.items()}
-    figure = _figure(f"{y_title} minus benchmark" if y_title != "value" else "difference from benchmark")
+    figure = _figure(f"{y_title} minus benchmark" if y_title else "difference from benchmark")
     for signal in sorted(others, key=lambda s: (roles[s] != "leader", s.lower())):
         spread = [(p, v - benchmark[p]) for p, v in series[signal] if p in benchmark]
         if spread:
@@ -146,7 +146,7 @@ def _role_chart(series: Series, roles: dict[str, str | None],
             members[str(roles[signal])].append(signal)
     if len(members) < 2:
         return None
-    figure = _figure(f"{y_title}, average" if y_title != "value" else "average value")
+    figure = _figure(f"{y_title}, average" if y_title else "average per group")
     for role, signals in sorted(members.items()):
         by_period: dict[dt.date, list[float]] = defaultdict(list)
         for signal in signals:

@@ -103,13 +103,13 @@ def _scorecard_section(content: ReportContent) -> str:
 <p class="muted">As of {esc(_as_of(content)) or "an unknown date"}; every verdict applies the registry's
 thresholds to the headline value. Each prediction's charts follow below.</p>
 <div class="summary">{summary}</div>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>Id</th><th>Prediction</th><th>Verdict</th><th>Headline</th><th>Value</th><th>Evidence</th>
 <th>As of</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
-</table>
+</table></div>
 </section>"""
 
 
@@ -191,12 +191,12 @@ def _provenance_section(content: ReportContent) -> str:
 <b>synthetic</b> stand-ins where no public data could be had (the scorecard's evidence names any it used), or
 <b>missing</b>. Non-real series are listed first; open a note for its details.</p>
 <div class="summary">{summary}</div>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>Source</th><th>Series</th><th>Provenance</th><th>Predictions</th><th>Origin and note</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
-</table>
+</table></div>
 </section>"""
 
 
