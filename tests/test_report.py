@@ -187,8 +187,8 @@ def test_report_in_chromium_shows_every_prediction_and_charts_every_indicator_of
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
                    else (outside.append(route.request.url), route.abort()))
         page.goto(path.as_uri(), wait_until="load")
-        page.wait_for_function("document.querySelectorAll('.chart .js-plotly-plot .main-svg').length"
-                               " >= document.querySelectorAll('.chart').length")
+        page.wait_for_function("Array.from(document.querySelectorAll('.chart'))"
+                               ".every(chart => chart.querySelector('.scatterlayer .trace'))", timeout=60_000)
         scorecard = page.eval_on_selector_all(
             "#scorecard tr[data-prediction]",
             "rows => rows.map(r => [r.dataset.prediction, r.querySelector('.badge').textContent])")
