@@ -151,6 +151,9 @@ def fetch_each(
         # Nothing registered: one empty outcome still lets every table be created, so dbt finds them all.
         log.info("[%s] no %s signals registered", source, dataset)
         yield Fetched(NO_SIGNAL, Window(today, today), NO_DATA, dataset=dataset)
+        return
+    outcomes: dict[str, int] = {}
+    rows = 0
     for position, signal in enumerate(signals, start=1):
         window = incremental_window(cursors, signal, start_date, today, lookback_days)
         try:
@@ -164,6 +167,11 @@ def fetch_each(
         days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
         if days:
             cursors[signal] = max(days).isoformat()
-        log.info("[%s] %d/%d %s %s: %s, %d rows", source, position, len(signals), dataset, signal, fetched.status,
-                 len(fetched.tables.get(cursor_table, [])))
+        # Each signal's line is detail (shown on a terminal or with -v); the summary below is the progress step.
+        log.debug("[%s] %d/%d %s %s: %s, %d rows", source, position, len(signals), dataset, signal,
+                  fetched.status, len(fetched.tables.get(cursor_table, [])))
+        outcomes[fetched.status] = outcomes.get(fetched.status, 0) + 1
+        rows += len(fetched.tables.get(cursor_table, []))
         yield fetched
+    log.info("[%s] %d %s signals fetched: %s; %d rows", source, len(signals), dataset,
+             ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "none", rows)

@@ -1,4 +1,4 @@
-"""`ai-pulse`: run the pipeline, query the warehouse, list the signals.
+"""`ai-pulse`: run the pipeline, query the warehouse, write the report, show the status, list the signals.
 
 Exit codes: 0 success; 1 a step or blocking quality check failed; 2 bad configuration or input;
 3 the warehouse is busy (another run holds it).
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.environment import configure_environment
+from orchestration.terminal import format_table, progress_level
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 
@@ -29,17 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_CONFIG
     configure_environment()
-    _configure_logging(args.quiet)
+    _configure_logging(progress_level(args.quiet, args.verbose))
     return int(args.handler(args) or EXIT_OK)
 
 
-def _configure_logging(quiet: bool) -> None:
-    """Progress lines from AI Pulse itself go to stderr; libraries only speak up with warnings."""
+def _configure_logging(level: int) -> None:
+    """Progress lines from AI Pulse itself go to stderr at `level` (DEBUG adds each step's detail, INFO is one
+    line per step, WARNING only problems); libraries only speak up with warnings."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     ours = logging.getLogger("ai_pulse")
     ours.handlers[:] = [handler]
-    ours.setLevel(logging.WARNING if quiet else logging.INFO)
+    ours.setLevel(level)
     ours.propagate = False
     # Libraries (Dagster, GX, alembic) raise their own loggers' levels after import, so the gate is the handler.
     library_handler = logging.StreamHandler(sys.stderr)
@@ -54,10 +56,14 @@ def _parser() -> argparse.ArgumentParser:
                     "(dlt → DuckDB → Great Expectations → dbt, orchestrated by Dagster).",
         epilog="Environment: AI_PULSE_WAREHOUSE, AI_PULSE_SNAPSHOT, AI_PULSE_MODE (replay|live), GITHUB_TOKEN.",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
+    verbosity.add_argument("-v", "--verbose", action="store_true",
+                           help="every step's detail (each signal, dbt's own lines), also in CI; this is the "
+                                "default on a terminal, while CI=true or redirected output gets one line per step")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard)",
+    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard → report)",
                               description="One in-process materialization of every asset through Dagster. "
                                           "Replays the bundled snapshot unless told otherwise.")
     origin = run.add_mutually_exclusive_group()
@@ -72,11 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     sql = commands.add_parser("sql", help="run read-only SQL against the warehouse and print a table",
-                              description="Runs one read-only statement; with no query, an interactive prompt.")
+                              description="Runs one read-only statement; with no query, an interactive prompt "
+                                          "(.tables, .schema TABLE, .mode, .help). Nothing can be written.")
     sql.add_argument("query", nargs="?", help='e.g. "select * from marts.prediction_scorecard"')
     sql.add_argument("--warehouse", metavar="PATH", help="DuckDB file to query")
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     sql.set_defaults(handler=_cmd_sql)
+
+    report = commands.add_parser("report", help="write the HTML report (scorecard, charts, provenance)",
+                                 description="Writes one self-contained HTML file beside the warehouse: the "
+                                             "scorecard, a chart per indicator, data provenance and the last "
+                                             "quality results. Works offline; prints the file's path.")
+    report.add_argument("--warehouse", metavar="PATH", help="DuckDB file to report on")
+    report.set_defaults(handler=_cmd_report)
+
+    status = commands.add_parser("status", help="last run, freshness of each source, failed checks, next run",
+                                 description="What the warehouse holds and when it was last and will next be "
+                                             "refreshed.")
+    status.add_argument("--warehouse", metavar="PATH", help="DuckDB file to inspect")
+    status.set_defaults(handler=_cmd_status)
 
     signals = commands.add_parser("signals", help="list every registered signal",
                                   description="Lists the signals of registry.yml with the predictions they serve.")
@@ -119,6 +139,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"FAILED {line}", file=sys.stderr)
         return _fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
     _print_scorecard(settings.warehouse)
+    from orchestration.report import report_path
+
+    if report_path(settings.warehouse).exists():
+        print(f"\nReport: {report_path(settings.warehouse)}")
     return EXIT_OK
 
 
@@ -136,11 +160,12 @@ def _execute(settings: Any) -> Any:
     # stderr, or into the run log when quiet.
     log_path = settings.warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    quiet = logging.getLogger("ai_pulse").level > logging.INFO
+    detailed = logging.getLogger("ai_pulse").isEnabledFor(logging.DEBUG)
     with open(log_path, "w", encoding="utf-8") as run_log, \
-            contextlib.redirect_stdout(run_log if quiet else sys.stderr):
+            contextlib.redirect_stdout(sys.stderr if detailed else run_log):
+        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse)}
         return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False,
-                                      run_config=quiet_dagster, tags={"ai_pulse/mode": settings.mode})
+                                      run_config=quiet_dagster, tags=tags)
 
 
 def _failure_lines(result: Any) -> list[str]:
@@ -170,77 +195,49 @@ def _print_scorecard(warehouse: Path) -> None:
     print(format_table(columns, rows, max_width=110))
 
 
-def format_table(columns: list[str], rows: list[tuple[Any, ...]], max_width: int = 60) -> str:
-    """An aligned text table; long cells are cut with an ellipsis."""
-    def cell(value: Any) -> str:
-        text = "NULL" if value is None else (f"{value:,.2f}" if isinstance(value, float) else str(value))
-        return text if len(text) <= max_width else text[: max_width - 1] + "…"
-
-    body = [[cell(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    out = [line, rule] + ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
-
-
 def _cmd_sql(args: argparse.Namespace) -> int:
     from ingestion.settings import ConfigError, resolve_warehouse
-    from orchestration.warehouse import WarehouseBusy, WarehouseError
+    from orchestration.sql_shell import Shell, run_statement
 
     try:
         warehouse = resolve_warehouse(args.warehouse)
     except ConfigError as exc:
         return _fail(str(exc), EXIT_CONFIG)
+    if not warehouse.exists():
+        return _fail(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first", EXIT_CONFIG)
     if args.query:
-        try:
-            return _run_query(warehouse, args.query, args.format)
-        except WarehouseBusy as exc:
-            return _fail(str(exc), EXIT_BUSY)
-        except WarehouseError as exc:
-            return _fail(str(exc), EXIT_CONFIG)
-    print(f"AI Pulse SQL on {warehouse} (read-only). End statements with ';', quit with \\q or Ctrl-D.")
-    buffer: list[str] = []
-    while True:
-        try:
-            line = input("ai-pulse> " if not buffer else "      ...> ")
-        except EOFError:
-            print()
-            return EXIT_OK
-        if line.strip() in ("\\q", "quit", "exit"):
-            return EXIT_OK
-        buffer.append(line)
-        if line.rstrip().endswith(";"):
-            try:
-                _run_query(warehouse, "\n".join(buffer), args.format)
-            except (WarehouseBusy, WarehouseError) as exc:
-                print(f"error: {exc}")
-            buffer = []
+        return EXIT_OK if run_statement(warehouse, args.query, args.format) else EXIT_FAILED
+    Shell(warehouse, args.format).loop()
+    return EXIT_OK
 
 
-def _run_query(warehouse: Path, sql: str, output: str) -> int:
-    import duckdb
-
-    from orchestration.warehouse import query
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ingestion.settings import ConfigError, resolve_warehouse
+    from orchestration.report import write_report
+    from orchestration.warehouse import WarehouseBusy, WarehouseError
 
     try:
-        columns, rows = query(warehouse, sql, read_only=True)
-    except duckdb.Error as exc:
-        _, tables = query(warehouse, "select table_schema || '.' || table_name from information_schema.tables "
-                                     "where table_schema not like '%staging' order by 1")
-        print(f"error: {exc}\ntables: {', '.join(t[0] for t in tables)}", file=sys.stderr)
-        return EXIT_FAILED
-    if output == "json":
-        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, indent=2))
-    elif output == "csv":
-        import csv
+        written = write_report(resolve_warehouse(args.warehouse))
+    except (ConfigError, WarehouseError) as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    except WarehouseBusy as exc:
+        return _fail(str(exc), EXIT_BUSY)
+    print(written.path)
+    return EXIT_OK
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        print(format_table(columns, rows))
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from ingestion.settings import ConfigError, resolve_warehouse
+    from orchestration.status import collect_status, format_status
+    from orchestration.warehouse import WarehouseBusy
+
+    try:
+        warehouse = resolve_warehouse(args.warehouse)
+        print(format_status(collect_status(warehouse)))
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    except WarehouseBusy as exc:
+        return _fail(str(exc), EXIT_BUSY)
     return EXIT_OK
 
 

@@ -13,15 +13,18 @@ from ingestion.registry import load_registry
 from ingestion.settings import RunSettings
 from orchestration.ingest import build_ingest_assets
 from orchestration.quality import QUALITY_CHECKS
+from orchestration.report.asset import build_report_asset
 from orchestration.resources import PulseResource
 from orchestration.transform import build_dbt_assets, dbt_resource
 
 
 def build_definitions(settings: RunSettings) -> Definitions:
-    """Assets (dlt → dbt), quality checks and resources for one warehouse and one data origin."""
+    """Assets (dlt → dbt → report), quality checks and resources for one warehouse and one data origin."""
     registry = load_registry()
+    transform = build_dbt_assets()
     return Definitions(
-        assets=[*build_ingest_assets(registry, settings), *build_dbt_assets()],
+        assets=[*build_ingest_assets(registry, settings), *transform,
+                build_report_asset([key for lane in transform for key in lane.keys])],
         asset_checks=QUALITY_CHECKS,
         resources={
             "pulse": PulseResource.from_settings(settings),

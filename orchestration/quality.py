@@ -5,6 +5,7 @@ suite, the expectation and sample offending rows in its message. Every result is
 `quality.check_results` and rendered into GX Data Docs under the warehouse's folder.
 """
 
+import logging
 from collections.abc import Callable
 
 import duckdb
@@ -22,6 +23,8 @@ from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.ingest import raw_key
 from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
+
+log = logging.getLogger("ai_pulse.quality")
 
 
 def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
@@ -91,8 +94,10 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         if not outcome.success:
             context.log.error(outcome.summary())
-        elif outcome.warnings:
-            context.log.warning("; ".join(o.describe() for o in outcome.warnings))
+        else:
+            if outcome.warnings:
+                context.log.warning("; ".join(o.describe() for o in outcome.warnings))
+            log.info("[quality] %s: %s", asset.to_user_string(), outcome.summary())
         return outcome_to_check_result(outcome)
 
     return _check

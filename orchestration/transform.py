@@ -6,21 +6,24 @@ the dlt asset keys. Models are keyed `<schema>/<model>` (e.g. `core/fct_stock_da
 
 
 import json
+import logging
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetMaterialization, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
 from ingestion.settings import TRANSFORM_DIR
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
+log = logging.getLogger("ai_pulse.transform")
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core", "marts": "marts"}
 
 
@@ -99,8 +102,18 @@ def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: 
     @dbt_assets(manifest=manifest_path, select=" ".join(models), dagster_dbt_translator=translator,
                 name=f"dbt_{lane}", pool="duckdb_warehouse")
     def _lane(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        started, built, tests, failed = time.monotonic(), 0, 0, 0
+        log.info("[dbt %s] building %d models and running their tests", lane, len(models))
         # Tests that span lanes run where all their parents are built (cautious indirect selection).
-        yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+        for event in dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream():
+            if isinstance(event, AssetCheckResult):
+                tests += 1
+                failed += not event.passed
+            elif isinstance(event, Output | AssetMaterialization):
+                built += 1
+            yield event
+        log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, tests - failed, tests,
+                 time.monotonic() - started)
 
     return _lane
 

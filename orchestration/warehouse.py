@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +56,44 @@ def writer_lock(warehouse: Path) -> Iterator[None]:
         handle.close()
 
 
-def query(warehouse: Path, sql: str, *, read_only: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one statement and return column names and rows."""
+@contextmanager
+def connect(warehouse: Path, *, read_only: bool = True, sealed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; a missing file or a writer holding it becomes a clear error. `sealed` also turns off
+    DuckDB's file access (COPY TO, ATTACH, read_csv), so a query can neither write nor reach beyond the warehouse."""
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first")
+    config = {"enable_external_access": False} if sealed else {}
     try:
-        with duckdb.connect(str(warehouse), read_only=read_only) as con:
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, cursor.fetchall() if columns else []
+        con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         raise WarehouseBusy(f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query(warehouse: Path, sql: str, *, read_only: bool = True,
+          sealed: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one statement and return column names and rows."""
+    with connect(warehouse, read_only=read_only, sealed=sealed) as con:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchall() if columns else []
+
+
+def list_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(schema.table, kind, description) of every table and view a person would query; dlt's bookkeeping
+    (`_dlt_*` tables, `*_staging` schemas) is left out."""
+    return con.execute(
+        """select table_schema || '.' || table_name,
+                  case when table_type = 'VIEW' then 'view' else 'table' end,
+                  coalesce(TABLE_COMMENT, '')
+           from information_schema.tables
+           where table_schema not like '%\\_staging' escape '\\' and table_name not like '\\_dlt\\_%' escape '\\'
+             and table_schema not in ('information_schema', 'pg_catalog')
+           order by table_schema, table_name"""
+    ).fetchall()
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
@@ -144,3 +172,37 @@ def source_data_suspect(con: duckdb.DuckDBPyConnection, source: str) -> bool:
         [f"raw_{source}/%"],
     ).fetchone()
     return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One expectation's result in the latest validation of a raw table."""
+
+    asset: str
+    suite: str
+    expectation: str
+    column: str
+    blocking: bool
+    success: bool
+    observed: str
+    unexpected_count: int | None
+    checked_at: dt.datetime
+    run_id: str
+
+
+def latest_check_results(con: duckdb.DuckDBPyConnection) -> list[CheckRow] | None:
+    """Every expectation of the most recent validation of each checked table, failures first; None when no
+    check has ever run."""
+    if not table_exists(con, "quality", "check_results"):
+        return None
+    rows = con.execute(
+        """with latest as (
+               select asset, arg_max(run_id, checked_at) as run_id from quality.check_results group by asset
+           )
+           select c.asset, c.suite, c.expectation, coalesce(c.column_name, ''), c.blocking, c.success,
+                  coalesce(c.observed_value, ''), c.unexpected_count, c.checked_at, c.run_id
+           from quality.check_results as c
+           inner join latest on latest.asset = c.asset and latest.run_id = c.run_id
+           order by c.success, c.asset, c.suite, c.expectation, c.column_name"""
+    ).fetchall()
+    return [CheckRow(*row) for row in rows]

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +51,33 @@ def guard_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def pulse_env(tmp_path: Path, guard_dir: Path) -> dict[str, str]:
-    """Environment for one isolated AI Pulse: its own warehouse, Dagster home and network log."""
+def isolated_env(root: Path, guard_dir: Path) -> dict[str, str]:
+    """Environment for one isolated AI Pulse under `root`: its own warehouse, Dagster home and network log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_PULSE_", "DAGSTER_"))}
     env.update({
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "AI_PULSE_WAREHOUSE": str(tmp_path / "warehouse" / "ai_pulse.duckdb"),
-        "AI_PULSE_NETWORK_LOG": str(tmp_path / "network.log"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "AI_PULSE_WAREHOUSE": str(root / "warehouse" / "ai_pulse.duckdb"),
+        "AI_PULSE_NETWORK_LOG": str(root / "network.log"),
         "PYTHONPATH": os.pathsep.join([str(guard_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     })
     return env
+
+
+def invoke(args: tuple[str, ...], env: dict[str, str], timeout: float = 600,
+           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `ai-pulse ARGS` as a user would; asserts afterwards that no network connection was attempted."""
+    completed = subprocess.run([str(AI_PULSE), *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               timeout=timeout, check=False, input=stdin)
+    network_log = Path(env["AI_PULSE_NETWORK_LOG"])
+    attempts = network_log.read_text() if network_log.exists() else ""
+    assert attempts == "", f"ai-pulse {' '.join(args)} tried to open network connections:\n{attempts}"
+    return completed
+
+
+@pytest.fixture
+def pulse_env(tmp_path: Path, guard_dir: Path) -> dict[str, str]:
+    """Environment for one isolated AI Pulse: its own warehouse, Dagster home and network log."""
+    return isolated_env(tmp_path, guard_dir)
 
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -68,18 +85,31 @@ CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def run_cli(pulse_env: dict[str, str]) -> CliRunner:
-    """Run `ai-pulse ARGS` as a user would; asserts afterwards that no network connection was attempted."""
+    """Run `ai-pulse ARGS` in the test's environment (`env` adds or overrides variables, `stdin` is typed in)."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        merged = {**pulse_env, **(env or {})}
-        completed = subprocess.run([str(AI_PULSE), *args], env=merged, cwd=PROJECT_ROOT, capture_output=True,
-                                   text=True, timeout=timeout, check=False)
-        network_log = Path(merged["AI_PULSE_NETWORK_LOG"])
-        attempts = network_log.read_text() if network_log.exists() else ""
-        assert attempts == "", f"ai-pulse {' '.join(args)} tried to open network connections:\n{attempts}"
-        return completed
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return invoke(args, {**pulse_env, **(env or {})}, timeout, stdin)
 
     return run
+
+
+@dataclass(frozen=True)
+class BundledRun:
+    """One `ai-pulse run` of the bundled snapshot, shared by the tests that only read its results."""
+
+    env: dict[str, str]
+    warehouse: Path
+    completed: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory: pytest.TempPathFactory, guard_dir: Path) -> BundledRun:
+    """The whole pipeline on the bundled snapshot, run once per test session (a full run costs ~30-60 s)."""
+    env = isolated_env(tmp_path_factory.mktemp("bundled"), guard_dir)
+    completed = invoke(("run",), env)
+    assert completed.returncode == 0, completed.stderr
+    return BundledRun(env, Path(env["AI_PULSE_WAREHOUSE"]), completed)
 
 
 @pytest.fixture

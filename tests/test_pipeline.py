@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from orchestration.warehouse import writer_lock
-from tests.conftest import CliRunner, query
+from tests.conftest import BundledRun, CliRunner, query
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 
 D = dt.date
@@ -60,11 +61,10 @@ def table_rows(warehouse: str, table: str) -> list[tuple]:
 
 @pytest.mark.slow
 def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newer_snapshot_adds_only_new_days(
-        run_cli: CliRunner, pulse_env: dict[str, str], tmp_path: Path) -> None:
-    first = run_cli("run")
-    assert first.returncode == 0, first.stderr
+        run_cli: CliRunner, bundled_run: BundledRun, pulse_env: dict[str, str], tmp_path: Path) -> None:
+    first = bundled_run.completed
     assert "AI Pulse scorecard" in first.stdout and "P04" in first.stdout and "(15 rows)" in first.stdout
-    warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+    warehouse = str(bundled_run.warehouse)
     before = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
     assert len(before["marts.prediction_scorecard"]) == 15
     stock_rows = before["core.fct_stock_daily"]
@@ -88,6 +88,10 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
     assert query(warehouse, "select count(*) from core.fct_regulatory_docs where source = 'federal_register' "
                             "and len(terms) > 0") == [(len(before["core.fct_regulatory_docs"]),)]
 
+    # The re-runs change the warehouse, so they work on a private copy of the shared one.
+    warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bundled_run.warehouse, warehouse)
     second = run_cli("run")
     assert second.returncode == 0, second.stderr
     after = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
@@ -176,6 +180,11 @@ def test_a_negative_price_fails_the_run_naming_the_check_and_builds_no_mart(
     assert query(warehouse, "select count(*) from information_schema.tables where table_schema = 'marts'")[0][0] == 0
     failed = query(warehouse, "select count(*) from quality.check_results where not success and blocking")[0][0]
     assert failed >= 1
+    status = run_cli("status", "--warehouse", str(warehouse), env=p04_env)
+    assert status.returncode == 0, status.stderr
+    assert "Last run:     FAILURE" in status.stdout
+    assert "FAILED raw_stocks/prices stock_prices: expect_column_values_to_be_between(close) 2 unexpected" \
+        in status.stdout
 
     # The next clean run reloads the suspect source in full and succeeds.
     good = p04_snapshot(tmp_path / "good")
@@ -214,16 +223,30 @@ def test_a_second_writer_gets_warehouse_busy(run_cli: CliRunner, pulse_env: dict
 @pytest.mark.slow
 def test_sql_is_read_only_and_signals_lists_the_registry(run_cli: CliRunner, p04_env: dict[str, str],
                                                          pulse_env: dict[str, str], tmp_path: Path) -> None:
-    assert run_cli("run", "--snapshot", str(p04_snapshot(tmp_path / "s")), env=p04_env).returncode == 0
+    detailed = run_cli("-v", "run", "--snapshot", str(p04_snapshot(tmp_path / "s")), env=p04_env)
+    assert detailed.returncode == 0, detailed.stderr
+    # -v shows each signal and dbt's own lines even though stderr is not a terminal here.
+    assert "[stocks] 1/3 NVDA: ok" in detailed.stderr and "OK created sql table model marts." in detailed.stderr
     read = run_cli("sql", "select ticker, count(*) as days from core.fct_stock_daily group by 1 order by 1")
     assert read.returncode == 0
     assert read.stdout.splitlines()[0].split() == ["ticker", "days"]
     assert "AMD" in read.stdout and "(3 rows)" in read.stdout
     write = run_cli("sql", "delete from core.fct_stock_daily")
     assert write.returncode == 1 and "read-only" in write.stderr
+    exported = tmp_path / "exported.csv"
+    copy = run_cli("sql", f"copy core.fct_stock_daily to '{exported}'")
+    assert copy.returncode == 1 and "disabled by configuration" in copy.stderr and not exported.exists()
     assert query(pulse_env["AI_PULSE_WAREHOUSE"], "select count(*) from core.fct_stock_daily")[0][0] > 0
     typo = run_cli("sql", "select * from core.no_such_table")
     assert typo.returncode == 1 and "core.fct_stock_daily" in typo.stderr, "errors list the tables"
+
+    session = run_cli("sql", stdin="\\dt marts\n.schema marts.ind_p04_hardware_race\nselect count(*) as n\n"
+                                   "from marts.prediction_scorecard;\n.mode json\nselect 1 as one;\n.quit\n")
+    assert session.returncode == 0, session.stderr
+    assert "marts.ind_p04_hardware_race  table  P04, the race for AI hardware" in session.stdout
+    assert "value                     DOUBLE   Return since the last close of the previous year" in session.stdout
+    assert "n\n--\n15\n(1 row)" in session.stdout
+    assert '"one": 1' in session.stdout
 
     listed = json.loads(run_cli("signals", "--json").stdout)
     assert {"source": "stocks", "key": "NVDA", "predictions": ["P04"], "roles": {"P04": "leader"}} in listed

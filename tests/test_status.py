@@ -1,0 +1,77 @@
+"""`ai-pulse status` on an empty and on a filled warehouse, and how much progress a run prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from orchestration.status import next_scheduled_run
+from orchestration.terminal import progress_level
+from tests.conftest import BundledRun, CliRunner, query
+
+
+def test_status_without_a_warehouse_or_runs_says_so_and_exits_0(run_cli: CliRunner, tmp_path: Path) -> None:
+    result = run_cli("status", "--warehouse", str(tmp_path / "empty" / "ai_pulse.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "Last run:     no runs yet" in result.stdout
+    assert f"No warehouse at {tmp_path / 'empty' / 'ai_pulse.duckdb'} yet" in result.stdout
+    assert re.search(r"Next run:     \d{4}-\d\d-\d\d 02:00:00 UTC \(cron '0 2 \* \* \*' UTC", result.stdout)
+    assert not (tmp_path / "empty").exists(), "status only looks"
+
+
+def test_next_scheduled_run_follows_the_cron_string_in_utc() -> None:
+    now = dt.datetime(2025, 3, 9, 23, 59, tzinfo=dt.UTC)
+    assert next_scheduled_run("0 2 * * *", now) == dt.datetime(2025, 3, 10, 2, 0, tzinfo=dt.UTC)
+    assert next_scheduled_run("30 4 * * 1", now) == dt.datetime(2025, 3, 10, 4, 30, tzinfo=dt.UTC)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_detailed_on_a_terminal_and_one_line_per_step_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    assert progress_level(False, False, Terminal()) == logging.DEBUG
+    assert progress_level(False, False, io.StringIO()) == logging.INFO, "redirected output"
+    assert progress_level(True, False, Terminal()) == logging.WARNING
+    monkeypatch.setenv("CI", "true")
+    assert progress_level(False, False, Terminal()) == logging.INFO
+    assert progress_level(False, True, Terminal()) == logging.DEBUG, "-v beats CI"
+
+
+@pytest.mark.slow
+def test_status_on_a_filled_warehouse_shows_last_run_freshness_checks_and_next_run(
+        bundled_run: BundledRun, run_cli: CliRunner) -> None:
+    result = run_cli("status", env={**bundled_run.env, "AI_PULSE_SCHEDULE_CRON": "30 4 * * *"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"Last run:     SUCCESS · replay · started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", out)
+    next_run = re.search(r"Next run:     (\S+ \S+) UTC \(cron '30 4 \* \* \*' UTC", out)
+    assert next_run and next_run.group(1).endswith("04:30:00")
+    prices, newest = query(bundled_run.warehouse, "select count(*), max(trade_date) from raw_stocks.prices")[0]
+    assert re.search(rf"raw_stocks\.prices\s+{prices:,}\s+{newest}\s+trade_date", out)
+    assert re.search(r"core\.fct_stock_daily\s+[\d,]+\s+\d{4}-\d\d-\d\d", out)
+    assert re.search(r"stocks: \d+ ok", out)
+    expectations = query(bundled_run.warehouse, "select count(*) from quality.check_results "
+                         "where run_id = (select max_by(run_id, checked_at) from quality.check_results)")[0][0]
+    assert f"all {expectations} expectations passed (raw_stocks/prices" in out
+    assert "Data as of:   2025-12-31 (replay)" in out
+
+
+@pytest.mark.slow
+def test_a_run_prints_one_progress_line_per_step_when_output_is_not_a_terminal(bundled_run: BundledRun) -> None:
+    progress = bundled_run.completed.stderr
+    assert re.search(r"^\[stocks\] \d+ signals fetched: \d+ ok; \d+ rows$", progress, re.M)
+    assert re.search(r"^\[quality\] raw_stocks/prices: suite stock_prices: all \d+ expectations passed", progress,
+                     re.M)
+    assert re.search(r"^\[dbt\] \d+ models built, (\d+) of \1 tests passed", progress, re.M)
+    assert re.search(r"^\[report\] 15 predictions, \d+ charts from \d+ indicator tables", progress, re.M)
+    assert "[stocks] 1/" not in progress and "START sql" not in progress, "detail stays out of CI logs"
+    run_log = bundled_run.warehouse.parent / "logs" / "last_run.log"
+    assert "OK created sql table model marts.prediction_scorecard" in run_log.read_text(encoding="utf-8")
