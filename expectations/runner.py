@@ -40,6 +40,7 @@ class SuiteOutcome:
     rows_checked: int
     outcomes: list[ExpectationOutcome]
     docs_index: Path | None = None
+    note: str = ""
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -55,6 +56,8 @@ class SuiteOutcome:
 
     def summary(self) -> str:
         """One readable paragraph naming the suite, each failed expectation and sample rows."""
+        if self.note:
+            return f"suite {self.suite}: {self.note}"
         if self.success:
             return f"suite {self.suite}: all {len(self.outcomes)} expectations passed on {self.rows_checked} rows"
         return f"suite {self.suite} failed on {self.rows_checked} rows: " + "; ".join(

@@ -104,8 +104,8 @@ def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: 
     def _lane(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         started, built, tests, failed = time.monotonic(), 0, 0, 0
         log.info("[dbt %s] building %d models and running their tests", lane, len(models))
-        # Tests that span lanes run where all their parents are built (cautious indirect selection).
-        for event in dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream():
+        # A test spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
+        for event in dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream():
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
