@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,7 @@ class SuiteOutcome:
     suite: str
     rows_checked: int
     outcomes: list[ExpectationOutcome]
+    docs_index: Path | None = None
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -59,14 +61,35 @@ class SuiteOutcome:
             o.describe() for o in self.failures)
 
 
-def _quiet_gx() -> Any:
+def _context(docs_root: Path | None) -> tuple[Any, Any]:
+    """A GX context: file-backed under `docs_root` (so results and Data Docs persist), else in memory."""
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    if docs_root is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        docs_root.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(docs_root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return gx, context
+
+
+def _batch_definition(context: Any, suite_name: str) -> Any:
+    """The whole-DataFrame batch definition for a suite, created once per GX project."""
+    try:
+        datasource = context.data_sources.get("ai_pulse")
+    except (KeyError, ValueError, LookupError):
+        datasource = context.data_sources.add_pandas("ai_pulse")
+    try:
+        asset = datasource.get_asset(suite_name)
+    except (KeyError, ValueError, LookupError):
+        asset = datasource.add_dataframe_asset(suite_name)
+    try:
+        return asset.get_batch_definition("whole_table")
+    except (KeyError, ValueError, LookupError):
+        return asset.add_batch_definition_whole_dataframe("whole_table")
 
 
 def validate_frame(
@@ -74,49 +97,66 @@ def validate_frame(
     frame: pd.DataFrame,
     expectations: list[tuple[Any, bool]],
     id_columns: list[str],
+    docs_root: Path | None = None,
 ) -> SuiteOutcome:
     """Validate `frame` against `expectations` (each a GX expectation and whether it blocks).
-    `id_columns` identify offending rows in the samples (e.g. ticker and trade_date)."""
-    gx, context = _quiet_gx()
+    `id_columns` identify offending rows in the samples (e.g. ticker and trade_date). With `docs_root`, the
+    result is also stored and rendered into GX Data Docs there."""
     if frame.empty:
         return SuiteOutcome(suite_name, 0, [ExpectationOutcome(
-            "expect_table_row_count_to_be_between", "*", False, True, "the table is empty", 0)])
-    datasource = context.data_sources.add_pandas(f"{suite_name}_source")
-    batch_definition = datasource.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("all")
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    blocking_by_id: dict[str, bool] = {}
+            "expect_table_row_count_to_be_between", "*", False, True, "the table is empty or missing", 0)])
+    gx, context = _context(docs_root)
+    suite = gx.ExpectationSuite(name=suite_name)
     for expectation, blocking in expectations:
-        added = suite.add_expectation(expectation)
-        blocking_by_id[str(added.id)] = blocking
+        # Severity travels with the expectation (and shows in Data Docs) as meta.
+        expectation.meta = {**(expectation.meta or {}), "blocking": blocking}
+        suite.add_expectation(expectation)
     present_ids = [c for c in id_columns if c in frame.columns]
     result_format: dict[str, Any] = {"result_format": "COMPLETE"}
     if present_ids:
         result_format["unexpected_index_column_names"] = present_ids
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format=result_format)
-    outcomes = []
-    for item in result.results:
-        config = item.expectation_config
-        kwargs = config.kwargs
-        column = kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or ",".join(
-            c for c in (kwargs.get("column_A"), kwargs.get("column_B")) if c) or "*"
-        details = item.result or {}
-        exception = (item.exception_info or {}).get("exception_message") if item.exception_info else None
-        unexpected = int(details.get("unexpected_count") or 0)
-        if exception:
-            observed = f"could not be evaluated: {exception}"
-        elif "unexpected_count" in details:
-            observed = f"{unexpected} unexpected of {details.get('element_count', len(frame))}"
-        else:
-            observed = f"observed {details.get('observed_value')!r}"
-        sample = [_plain(row) for row in (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]]
-        if not sample and details.get("partial_unexpected_list"):
-            sample = [_plain(v) for v in details["partial_unexpected_list"][:SAMPLE_ROWS]]
-        outcomes.append(ExpectationOutcome(
-            expectation=config.type, column=column, success=bool(item.success),
-            blocking=blocking_by_id.get(str(config.id), True), observed=observed,
-            unexpected_count=unexpected, sample=sample))
-    return SuiteOutcome(suite_name, len(frame), outcomes)
+    batch_definition = _batch_definition(context, suite_name)
+    docs_index = None
+    if docs_root is None:
+        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format=result_format)
+    else:
+        suite = context.suites.add_or_update(suite)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=suite_name, validation_definitions=[definition], result_format=result_format,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        result = next(iter(run.run_results.values()))
+        docs_index = docs_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return SuiteOutcome(suite_name, len(frame), [_outcome(item, len(frame)) for item in result.results], docs_index)
+
+
+def _outcome(item: Any, rows: int) -> ExpectationOutcome:
+    """One GX expectation result as a readable outcome with sample offending rows."""
+    config = item.expectation_config
+    kwargs = config.kwargs
+    column = kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or ",".join(
+        c for c in (kwargs.get("column_A"), kwargs.get("column_B")) if c) or "*"
+    details = item.result or {}
+    exception = (item.exception_info or {}).get("exception_message") if item.exception_info else None
+    unexpected = int(details.get("unexpected_count") or 0)
+    if exception:
+        observed = f"could not be evaluated: {exception}"
+    elif "unexpected_count" in details:
+        observed = f"{unexpected} unexpected of {details.get('element_count', rows)}"
+    elif details.get("observed_value") is not None:
+        observed = f"observed {_plain(details['observed_value'])!r}"
+    else:
+        observed = "as expected" if item.success else "not as expected"
+    sample = [_plain(row) for row in (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]]
+    if not sample and details.get("partial_unexpected_list"):
+        sample = [_plain(v) for v in details["partial_unexpected_list"][:SAMPLE_ROWS]]
+    return ExpectationOutcome(
+        expectation=config.type, column=column, success=bool(item.success),
+        blocking=bool((config.meta or {}).get("blocking", True)), observed=observed,
+        unexpected_count=unexpected, sample=sample)
 
 
 def _plain(value: Any) -> Any:

@@ -1,44 +1,144 @@
-"""Great Expectations suites, defined as code, one per raw table. Each returns (expectation, blocking) pairs;
-the dates they check against come from the registry and the run's `as_of`, never from literals."""
+"""Great Expectations suites, defined as code, one per raw table. Every threshold comes from the registry's
+`quality` section and every date from the run (`start_date`, `as_of`), never from literals.
+
+A suite is a SuiteSpec: the raw table it reads, the columns that identify a row (for sample rows in failures),
+an optional `prepare` step that derives columns GX then checks (e.g. a day-over-day move not explained by a
+split), and the expectations, each marked blocking or warning.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import great_expectations.expectations as gxe
+import pandas as pd
+
+from ingestion.registry import QualityThresholds
+
+BLOCK, WARN = True, False
+
+
+@dataclass(frozen=True)
+class SuiteInputs:
+    """What a suite is judged against besides its own table."""
+
+    start_date: dt.date
+    as_of: dt.date
+    thresholds: QualityThresholds
+    previous_rows: int | None = None
+    related: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+Expectations = list[tuple[Any, bool]]
 
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """What a suite validates: the raw table, the columns that identify a row, and its expectations."""
+    """A suite over one raw table of one source."""
 
     name: str
+    source: str
     table: str
     id_columns: list[str]
-    expectations: list[tuple[Any, bool]]
+    date_column: str
+    expectations: Callable[[SuiteInputs], Expectations]
+    prepare: Callable[[pd.DataFrame, SuiteInputs], pd.DataFrame] | None = None
+    related_tables: tuple[str, ...] = ()
+    guards: str | None = None  # the raw table whose asset the check blocks, when not `table` itself
+
+    @property
+    def guarded_table(self) -> str:
+        return self.guards or self.table
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.source}"
+
+    @property
+    def qualified_table(self) -> str:
+        return f"{self.schema}.{self.table}"
 
 
-def stock_prices_suite(start_date: dt.date, as_of: dt.date) -> SuiteSpec:
-    """raw_stocks.prices: one row per ticker and day, positive prices, low <= close <= high, dates in range."""
-    positive = [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True)
-                for c in ("open", "high", "low", "close")]
-    return SuiteSpec(
-        name="stock_prices",
-        table="raw_stocks.prices",
-        id_columns=["ticker", "trade_date"],
-        expectations=[
-            *[(gxe.ExpectColumnToExist(column=c), True)
-              for c in ("ticker", "trade_date", "open", "high", "low", "close", "adj_close", "volume")],
-            (gxe.ExpectCompoundColumnsToBeUnique(column_list=["ticker", "trade_date"]), True),
-            (gxe.ExpectColumnValuesToNotBeNull(column="close"), True),
-            *[(e, True) for e in positive],
-            (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="close", or_equal=True,
-                                                        ignore_row_if="either_value_is_missing"), True),
-            (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="close", column_B="low", or_equal=True,
-                                                        ignore_row_if="either_value_is_missing"), True),
-            (gxe.ExpectColumnValuesToBeBetween(column="trade_date", min_value=start_date, max_value=as_of), True),
-            (gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0), False),
-        ],
-    )
+def table_health(spec: SuiteSpec, inputs: SuiteInputs, key_columns: list[str]) -> Expectations:
+    """What every raw table owes: its key columns, unique keys, dates within [start_date, as_of], no sudden
+    shrinking since the last validation, and (a warning) a newest date that is not stale."""
+    stale_days = inputs.thresholds.stale_after_days[spec.source]
+    shrink_floor = 1
+    if inputs.previous_rows:
+        shrink_floor = max(1, int(inputs.previous_rows * (1 - inputs.thresholds.max_row_count_drop)))
+    return [
+        *[(gxe.ExpectColumnToExist(column=c), BLOCK) for c in key_columns],
+        (gxe.ExpectCompoundColumnsToBeUnique(column_list=key_columns), BLOCK),
+        (gxe.ExpectColumnValuesToNotBeNull(column=spec.date_column), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column=spec.date_column, min_value=inputs.start_date,
+                                           max_value=inputs.as_of), BLOCK),
+        (gxe.ExpectTableRowCountToBeBetween(min_value=shrink_floor), BLOCK),
+        (gxe.ExpectColumnMaxToBeBetween(column=spec.date_column,
+                                        min_value=inputs.as_of - dt.timedelta(days=stale_days)), WARN),
+    ]
+
+
+def _unexplained_price_moves(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.DataFrame:
+    """Day-over-day close move per ticker, set to 0 on a day with a recorded split (Yahoo's close is split-
+    adjusted, so a split should never show as a jump; one that does is a data error either way)."""
+    frame = frame.sort_values(["ticker", "trade_date"]).copy()
+    previous = frame.groupby("ticker")["close"].shift()
+    moves = (frame["close"] / previous - 1).abs()
+    splits = inputs.related.get("splits")
+    if splits is not None and not splits.empty:
+        split_days = set(zip(splits["ticker"], splits["split_date"], strict=True))
+        on_split_day = [(t, d) in split_days for t, d in zip(frame["ticker"], frame["trade_date"], strict=True)]
+        moves = moves.mask(pd.Series(on_split_day, index=frame.index), 0.0)
+    frame["unexplained_move"] = moves.fillna(0.0)
+    return frame
+
+
+def _stock_price_expectations(inputs: SuiteInputs) -> Expectations:
+    spec = STOCK_PRICES
+    limit = inputs.thresholds.max_unexplained_price_move
+    return [
+        *table_health(spec, inputs, ["ticker", "trade_date"]),
+        *[(gxe.ExpectColumnToExist(column=c), BLOCK) for c in ("open", "high", "low", "close", "adj_close", "volume")],
+        (gxe.ExpectColumnValuesToNotBeNull(column="close"), BLOCK),
+        *[(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True), BLOCK)
+          for c in ("open", "high", "low", "close")],
+        (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="close", or_equal=True,
+                                                    ignore_row_if="either_value_is_missing"), BLOCK),
+        (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="close", column_B="low", or_equal=True,
+                                                    ignore_row_if="either_value_is_missing"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="unexplained_move", max_value=limit), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0), WARN),
+    ]
+
+
+STOCK_PRICES = SuiteSpec(
+    name="stock_prices", source="stocks", table="prices", id_columns=["ticker", "trade_date"],
+    date_column="trade_date", expectations=_stock_price_expectations, prepare=_unexplained_price_moves,
+    related_tables=("splits",),
+)
+
+
+def signal_status_suite(source: str, guards: str) -> SuiteSpec:
+    """Every registered signal of a source was fetched: a `failed` fetch blocks everything downstream of the
+    source's data table `guards` (indicators would be built on incomplete data); `no_data` (e.g. a Wikipedia
+    article that does not exist) only warns."""
+
+    def expectations(inputs: SuiteInputs) -> Expectations:
+        return [
+            (gxe.ExpectColumnToExist(column="status"), BLOCK),
+            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]), BLOCK),
+            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["no_data"]), WARN),
+        ]
+
+    return SuiteSpec(name=f"{source}_signal_status", source=source, table="signal_status",
+                     id_columns=["signal", "detail"],
+                     date_column="window_end", expectations=expectations, guards=guards)
+
+
+SUITES: list[SuiteSpec] = [
+    STOCK_PRICES,
+    signal_status_suite("stocks", guards="prices"),
+]

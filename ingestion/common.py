@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,6 +101,17 @@ def unexpected_shape(source: str, signal: str) -> Iterator[None]:
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise SourceError(source, signal, f"response has an unexpected shape ({type(exc).__name__}: {exc})",
                           f"the API format changed; update ingestion/{source}.py") from None
+
+
+def assert_unique(source: str, signal: str, rows: list[dict[str, Any]], key: str) -> None:
+    """An API answer that repeats a key (e.g. the same trading day twice) is ambiguous: which value is right?
+    Refuse it rather than let the load keep one of them silently."""
+    counts = Counter(row[key] for row in rows)
+    repeated = sorted(value for value, n in counts.items() if n > 1)
+    if repeated:
+        shown = ", ".join(str(r) for r in repeated[:5])
+        raise SourceError(source, signal, f"the response repeats {key} {shown}",
+                          "the API sent duplicate rows; re-record the snapshot or retry later")
 
 
 def rows_or_schema(rows: list[dict[str, Any]]) -> Any:

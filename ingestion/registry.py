@@ -70,6 +70,16 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class QualityThresholds:
+    """Limits the quality suites enforce; fractions are of the previous value."""
+
+    max_unexplained_price_move: float
+    max_star_drop: float
+    max_row_count_drop: float
+    stale_after_days: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Registry:
     """The validated registry."""
 
@@ -82,6 +92,7 @@ class Registry:
     user_agent: str
     predictions: tuple[Prediction, ...]
     signals: tuple[Signal, ...]
+    quality: QualityThresholds
 
     def signals_for(self, source: str) -> list[Signal]:
         """The registered signals of one source, in registry order."""
@@ -152,6 +163,7 @@ class _Parser:
         if not 0 <= lookback <= 60:
             raise self.fail("ingestion.lookback_days", f"{lookback} is outside 0..60", "use a few days, e.g. 7")
         user_agent = str(self.required(ingestion, "user_agent", "ingestion"))
+        quality = self.quality(self.required(doc, "quality", "top level"))
         predictions = self.predictions(self.required(doc, "predictions", "top level"))
         signals = self.signals(self.required(doc, "signals", "top level"), {p.id for p in predictions})
         return Registry(
@@ -164,7 +176,23 @@ class _Parser:
             user_agent=user_agent,
             predictions=tuple(predictions),
             signals=tuple(signals),
+            quality=quality,
         )
+
+    def quality(self, doc: Any) -> QualityThresholds:
+        doc = self.mapping(doc, "quality")
+        fractions = {}
+        for key in ("max_unexplained_price_move", "max_star_drop", "max_row_count_drop"):
+            value = self.number(doc, key, "quality")
+            if not 0 < value <= 10:
+                raise self.fail(f"quality.{key}", f"{value} is not a positive fraction", "use e.g. 0.5 for 50%")
+            fractions[key] = value
+        stale = self.mapping(self.required(doc, "stale_after_days", "quality"), "quality.stale_after_days")
+        missing = sorted(set(SOURCES) - set(stale))
+        if missing:
+            raise self.fail("quality.stale_after_days", f"no limit for {missing}", "give every source a number of days")
+        days = {source: int(self.number(stale, source, "quality.stale_after_days")) for source in SOURCES}
+        return QualityThresholds(stale_after_days=days, **fractions)
 
     def predictions(self, entries: Any) -> list[Prediction]:
         if not isinstance(entries, list) or not entries:

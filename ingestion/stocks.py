@@ -20,6 +20,7 @@ from ingestion.common import (
     STATUS_COLUMNS,
     Fetched,
     Window,
+    assert_unique,
     fetch_each,
     require_fields,
     rows_or_schema,
@@ -113,6 +114,10 @@ def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
     def day_of(ts: Any) -> dt.date:
         return dt.datetime.fromtimestamp(int(ts), zone).date()
 
+    in_window = [i for i, ts in enumerate(timestamps) if day_of(ts) in window]
+    if in_window and all(series["close"][i] is None for i in in_window):
+        raise SourceError(SOURCE, ticker, f"every close in {window.start}..{window.end} is null",
+                          "the API answered without prices; retry later or re-record the snapshot")
     prices = []
     for i, ts in enumerate(timestamps):
         day = day_of(ts)
@@ -124,6 +129,7 @@ def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
             **{name: _float(series[name][i]) for name in ("open", "high", "low", "close", "adj_close")},
             "volume": int(volume) if volume is not None else None,
         })
+    assert_unique(SOURCE, ticker, prices, "trade_date")
     events = result.get("events") or {}
     splits = [
         {"ticker": ticker, "split_date": day_of(e["date"]), "numerator": _float(e.get("numerator")),

@@ -21,7 +21,7 @@ def build_definitions(settings: RunSettings) -> Definitions:
     """Assets (dlt → dbt), quality checks and resources for one warehouse and one data origin."""
     registry = load_registry()
     return Definitions(
-        assets=[*build_ingest_assets(registry, settings), build_dbt_assets()],
+        assets=[*build_ingest_assets(registry, settings), *build_dbt_assets()],
         asset_checks=QUALITY_CHECKS,
         resources={
             "pulse": PulseResource.from_settings(settings),

@@ -23,7 +23,7 @@ from ingestion.settings import RunSettings
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import last_suite_failed
+from orchestration.warehouse import source_data_suspect
 
 log = logging.getLogger("ai_pulse.ingest")
 
@@ -81,19 +81,14 @@ SOURCES.update({
     "regulatory": _registered(regulatory_source, "regulatory"),
 })
 
-# The raw table whose quality suite guards each source: a failed suite means the next load starts over.
-GUARDED_TABLE = {"stocks": "prices"}
-
-
 def _refresh_mode(runtime: Runtime, source: str) -> str | None:
     """Reload a source in full when asked to, or when its last quality check failed (its raw rows are suspect)."""
     if runtime.settings.full_refresh:
         return "drop_sources"
-    table = GUARDED_TABLE.get(source)
     warehouse = runtime.settings.warehouse
-    if table and warehouse.exists():
-        with duckdb.connect(str(warehouse)) as con:
-            if last_suite_failed(con, raw_key(source, table).to_user_string()):
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if source_data_suspect(con, source):
                 log.warning("[%s] the last quality check failed; reloading the source in full", source)
                 return "drop_sources"
     return None

@@ -2,11 +2,9 @@
 
 A failed blocking expectation stops every asset downstream of the checked table, and the run fails with the
 suite, the expectation and sample offending rows in its message. Every result is kept in
-`quality.check_results`.
+`quality.check_results` and rendered into GX Data Docs under the warehouse's folder.
 """
 
-
-import datetime as dt
 from collections.abc import Callable
 
 import duckdb
@@ -20,27 +18,37 @@ from dagster import (
 )
 
 from expectations.runner import SuiteOutcome, validate_frame
-from expectations.suites import SuiteSpec, stock_prices_suite
+from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.ingest import raw_key
 from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import record_suite_outcome, table_exists
+from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
 
-SuiteFactory = Callable[[Runtime], SuiteSpec]
+
+def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
+    """A raw table as pandas (GX's SQL path is not used); DATE columns become Python dates."""
+    if not table_exists(con, schema, table):
+        return pd.DataFrame()
+    frame = con.table(f'"{schema}"."{table}"').df()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and (column.endswith("_date") or column in (
+                "window_start", "window_end")):
+            frame[column] = frame[column].dt.date
+    return frame
 
 
 def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
-    """Read the raw table into pandas (GX's SQL path is not used) and validate it."""
-    schema, table = spec.table.split(".")
-    with duckdb.connect(str(runtime.settings.warehouse), read_only=True) as con:
-        if not table_exists(con, schema, table):
-            frame = pd.DataFrame()
-        else:
-            frame = con.table(spec.table).df()
-    for column in frame.columns:
-        # DuckDB DATE arrives as datetime64; GX compares against the registry's dates.
-        if column.endswith("_date") and pd.api.types.is_datetime64_any_dtype(frame[column]):
-            frame[column] = frame[column].dt.date
-    return validate_frame(spec.name, frame, spec.expectations, spec.id_columns)
+    """Validate one raw table with its suite, against the registry's thresholds and the run's dates."""
+    warehouse = runtime.settings.warehouse
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frame = _read(con, spec.schema, spec.table)
+        related = {name: _read(con, spec.schema, name) for name in spec.related_tables}
+        previous = previous_rows_checked(con, raw_key(spec.source, spec.guarded_table).to_user_string(), spec.name)
+    inputs = SuiteInputs(start_date=runtime.registry.start_date, as_of=runtime.today,
+                         thresholds=runtime.registry.quality, previous_rows=previous, related=related)
+    if spec.prepare is not None and not frame.empty:
+        frame = spec.prepare(frame, inputs)
+    return validate_frame(spec.name, frame, spec.expectations(inputs), spec.id_columns,
+                          docs_root=warehouse.parent / "quality")
 
 
 def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
@@ -51,43 +59,43 @@ def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         for o in outcome.outcomes
     ]
     table = "| result | expectation | column | observed | sample rows |\n|---|---|---|---|---|\n" + "\n".join(rows)
+    metadata = {
+        "suite": outcome.suite,
+        "rows_checked": outcome.rows_checked,
+        "expectations": len(outcome.outcomes),
+        "failed_blocking": len(outcome.failures),
+        "warnings": len(outcome.warnings),
+        "results": MetadataValue.md(table),
+    }
+    if outcome.docs_index is not None:
+        metadata["data_docs"] = MetadataValue.url(outcome.docs_index.as_uri())
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
         description=outcome.summary()[:2000],
-        metadata={
-            "suite": outcome.suite,
-            "rows_checked": outcome.rows_checked,
-            "expectations": len(outcome.outcomes),
-            "failed_blocking": len(outcome.failures),
-            "warnings": len(outcome.warnings),
-            "results": MetadataValue.md(table),
-        },
+        metadata=metadata,
     )
 
 
-def gx_check(source: str, table: str, suite: SuiteFactory) -> Callable[..., AssetCheckResult]:
-    """A blocking asset check that runs `suite` on raw_<source>.<table> and records the outcome."""
-    asset = raw_key(source, table)
+def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
+    """A blocking asset check that runs `spec` on its raw table and records the outcome."""
+    asset = raw_key(spec.source, spec.guarded_table)
 
-    @asset_check(asset=asset, name=f"gx_{source}_{table}", blocking=True,
-                 description=f"Great Expectations suite on raw_{source}.{table}; blocks downstream on failure.")
+    @asset_check(asset=asset, name=f"gx_{spec.name}", blocking=True,
+                 description=f"Great Expectations suite `{spec.name}` on {spec.qualified_table}; "
+                             "blocks everything downstream when a blocking expectation fails.")
     def _check(context: AssetCheckExecutionContext, pulse: PulseResource) -> AssetCheckResult:
         runtime = pulse.runtime
-        outcome = run_suite(runtime, suite(runtime))
+        outcome = run_suite(runtime, spec)
         with duckdb.connect(str(runtime.settings.warehouse)) as con:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         if not outcome.success:
             context.log.error(outcome.summary())
+        elif outcome.warnings:
+            context.log.warning("; ".join(o.describe() for o in outcome.warnings))
         return outcome_to_check_result(outcome)
 
     return _check
 
 
-def _window(runtime: Runtime) -> tuple[dt.date, dt.date]:
-    return runtime.registry.start_date, runtime.today
-
-
-QUALITY_CHECKS = [
-    gx_check("stocks", "prices", lambda rt: stock_prices_suite(*_window(rt))),
-]
+QUALITY_CHECKS = [gx_check(spec) for spec in SUITES]

@@ -5,6 +5,7 @@ the dlt asset keys. Models are keyed `<schema>/<model>` (e.g. `core/fct_stock_da
 """
 
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -54,20 +55,54 @@ class PulseDbtTranslator(DagsterDbtTranslator):
         return ["team:ai-pulse"]
 
 
-def build_dbt_assets() -> Any:
-    """The dbt project as one multi-asset; `dbt build` runs models and their tests in dependency order."""
+COMBINED_LANE = "indicators"
 
-    @dbt_assets(
-        manifest=ensure_manifest(),
-        dagster_dbt_translator=PulseDbtTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-        name="transform",
-        pool="duckdb_warehouse",
-    )
-    def _transform(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
 
-    return _transform
+def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Group dbt models by the raw sources they are built from. A model fed by one source runs in that
+    source's lane; models that combine sources (indicators, headlines, the scorecard) run together last.
+    A failed blocking check on one source's raw data then stops only that source's lane and the combined one,
+    while the other sources' staging and core tables still build."""
+    nodes = manifest["nodes"]
+    memo: dict[str, frozenset[str]] = {}
+
+    def upstream_sources(unique_id: str) -> frozenset[str]:
+        if unique_id not in memo:
+            found: set[str] = set()
+            for parent in nodes[unique_id]["depends_on"]["nodes"]:
+                if parent.startswith("source."):
+                    found.add(manifest["sources"][parent]["source_name"])
+                elif parent in nodes:
+                    found |= upstream_sources(parent)
+            memo[unique_id] = frozenset(found)
+        return memo[unique_id]
+
+    lanes: dict[str, list[str]] = {}
+    for unique_id, node in nodes.items():
+        if node["resource_type"] != "model":
+            continue
+        sources = upstream_sources(unique_id)
+        lane = next(iter(sources)).removeprefix("raw_") if len(sources) == 1 else COMBINED_LANE
+        lanes.setdefault(lane, []).append(node["name"])
+    return {lane: sorted(models) for lane, models in sorted(lanes.items())}
+
+
+def build_dbt_assets() -> list[Any]:
+    """One multi-asset per lane (see dbt_lanes); `dbt build` runs each lane's models and tests in order."""
+    manifest_path = ensure_manifest()
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    translator = PulseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    return [_lane_assets(lane, models, manifest_path, translator) for lane, models in dbt_lanes(manifest).items()]
+
+
+def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: DagsterDbtTranslator) -> Any:
+    @dbt_assets(manifest=manifest_path, select=" ".join(models), dagster_dbt_translator=translator,
+                name=f"dbt_{lane}", pool="duckdb_warehouse")
+    def _lane(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        # Tests that span lanes run where all their parents are built (cautious indirect selection).
+        yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+
+    return _lane
 
 
 class OfflineDbtCliResource(DbtCliResource):

@@ -106,14 +106,34 @@ def record_suite_outcome(con: duckdb.DuckDBPyConnection, run_id: str, asset: str
     )
 
 
-def last_suite_failed(con: duckdb.DuckDBPyConnection, asset: str) -> bool:
-    """Whether the most recent validation of `asset` had a blocking failure (its raw data is then suspect)."""
+def previous_rows_checked(con: duckdb.DuckDBPyConnection, asset: str, suite: str) -> int | None:
+    """Rows the last passing validation of this suite saw, to notice a table that suddenly shrinks."""
+    if not table_exists(con, "quality", "check_results"):
+        return None
+    row = con.execute(
+        """select rows_checked from quality.check_results
+           where asset = ? and suite = ? and run_id in (
+               select run_id from quality.check_results where asset = ? and suite = ?
+               group by run_id having not bool_or(blocking and not success))
+           order by checked_at desc limit 1""",
+        [asset, suite, asset, suite],
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def source_data_suspect(con: duckdb.DuckDBPyConnection, source: str) -> bool:
+    """Whether the latest validation of any raw data table of `source` had a blocking failure. Its raw rows
+    are then suspect, and the next load starts over. (A failed fetch is not enough: that signal's cursor did
+    not move, so the next run asks for its days again anyway.)"""
     if not table_exists(con, "quality", "check_results"):
         return False
     row = con.execute(
-        """select bool_or(blocking and not success) from quality.check_results
-           where asset = ? and run_id = (select run_id from quality.check_results where asset = ?
-                                         order by checked_at desc limit 1)""",
-        [asset, asset],
+        """with latest as (
+               select asset, suite, max(checked_at) as checked_at from quality.check_results
+               where asset like ? and suite not like '%_signal_status' group by asset, suite)
+           select coalesce(bool_or(r.blocking and not r.success), false)
+           from quality.check_results r
+           join latest using (asset, suite, checked_at)""",
+        [f"raw_{source}/%"],
     ).fetchone()
     return bool(row and row[0])

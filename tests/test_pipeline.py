@@ -112,7 +112,7 @@ def test_a_negative_price_fails_the_run_naming_the_check_and_builds_no_mart(
     bad = p04_snapshot(tmp_path / "bad", amd_close_2024_07=-5.0)
     result = run_cli("run", "--snapshot", str(bad), "--warehouse", str(warehouse), env=p04_env)
     assert result.returncode == 1
-    assert "check raw_stocks/prices:gx_stocks_prices" in result.stderr
+    assert "check raw_stocks/prices:gx_stock_prices" in result.stderr
     assert "expect_column_values_to_be_between(close): 2 unexpected" in result.stderr  # both July bars
     assert '"ticker": "AMD", "trade_date": "2024-07-28"' in result.stderr
     assert query(warehouse, "select count(*) from information_schema.tables where table_schema = 'marts'")[0][0] == 0

@@ -1,0 +1,86 @@
+"""Garbage in, garbage out: corrupted snapshots fail the run with the problem named, nothing downstream is
+rebuilt from them, the last good scorecard stays, a clean run recovers, and every validation is remembered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliRunner, query
+from tests.snapshot_factory import Bar, SnapshotBuilder, trading_days
+
+D = dt.date
+GOOD_UNTIL, LATER = D(2024, 12, 20), D(2024, 12, 31)
+SIGNALS = {"stocks": [
+    {"key": "NVDA", "predictions": ["P04"], "roles": {"P04": "leader"}},
+    {"key": "QQQ", "predictions": ["P04"], "roles": {"P04": "benchmark"}},
+    {"key": "AMD", "predictions": ["P04"]},
+    {"key": "TSM", "predictions": ["P04"]},
+]}
+BASE = {"NVDA": 50.0, "QQQ": 400.0, "AMD": 140.0, "TSM": 100.0}
+
+
+def bars(ticker: str, as_of: dt.date) -> list[Bar]:
+    """A smooth daily series from December 2022 to `as_of` (0.1% a day)."""
+    days = trading_days(D(2022, 12, 1), as_of)
+    return [Bar(day, round(BASE[ticker] * 1.001 ** i, 4)) for i, day in enumerate(days)]
+
+
+def snapshot(root: Path, as_of: dt.date, corrupt: bool = False) -> Path:
+    """Clean bars for every ticker; with `corrupt`, December 2024 carries one defect per ticker (inside the
+    window an incremental run asks for: the new days plus the look-back)."""
+    snap = SnapshotBuilder(root, as_of)
+    series = {ticker: bars(ticker, as_of) for ticker in BASE}
+    if corrupt:
+        amd, nvda, qqq, tsm = (series[t] for t in ("AMD", "NVDA", "QQQ", "TSM"))
+        next(b for b in amd if b.day == D(2024, 12, 27)).close = -5.0               # negative price
+        for bar in (b for b in nvda if b.day >= D(2024, 12, 30)):                  # 10x jump, no split
+            bar.close *= 10
+        qqq.append(Bar(D(2024, 12, 27), 999.0))                                     # duplicated date
+        for bar in (b for b in tsm if b.day >= D(2024, 12, 1)):                    # all-null values
+            bar.close = None
+    for ticker, ticker_bars in series.items():
+        snap.stock(ticker, sorted(ticker_bars, key=lambda b: b.day))
+    return snap.write()
+
+
+@pytest.mark.slow
+def test_corrupted_data_is_stopped_named_and_recovered_from(run_cli: CliRunner, write_registry,
+                                                            pulse_env: dict[str, str], tmp_path: Path) -> None:
+    env = {"AI_PULSE_REGISTRY": str(write_registry(SIGNALS))}
+    warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+
+    first = run_cli("run", "--snapshot", str(snapshot(tmp_path / "a", GOOD_UNTIL)), env=env)
+    assert first.returncode == 0, first.stderr
+    scorecard = query(warehouse, "select * from marts.prediction_scorecard order by all")
+    facts = query(warehouse, "select * from core.fct_stock_daily order by all")
+
+    bad = run_cli("run", "--snapshot", str(snapshot(tmp_path / "b", LATER, corrupt=True)), env=env)
+    assert bad.returncode == 1
+    problems = bad.stderr
+    assert "gx_stock_prices" in problems and "gx_stocks_signal_status" in problems
+    assert "expect_column_values_to_be_between(close)" in problems and '"trade_date": "2024-12-27"' in problems
+    assert "expect_column_values_to_be_between(unexplained_move)" in problems and '"ticker": "NVDA"' in problems
+    assert "[stocks QQQ] the response repeats trade_date 2024-12-27" in problems
+    assert "[stocks TSM] every close in" in problems and "is null" in problems
+    # Nothing downstream was rebuilt from the bad data: the last good facts and scorecard are intact.
+    assert query(warehouse, "select * from marts.prediction_scorecard order by all") == scorecard
+    assert query(warehouse, "select * from core.fct_stock_daily order by all") == facts
+
+    clean = run_cli("run", "--snapshot", str(snapshot(tmp_path / "c", LATER)), env=env)
+    assert clean.returncode == 0, clean.stderr
+    assert query(warehouse, "select min(close), max(trade_date) from core.fct_stock_daily") == [
+        (pytest.approx(BASE["NVDA"]), LATER)]
+    history = query(warehouse, "select count(distinct run_id), count(distinct run_id) filter (where not success "
+                               "and blocking) from quality.check_results")
+    assert history == [(3, 1)], "all three validations are kept; one of them failed"
+    docs = Path(warehouse).parent / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert docs.is_file() and "stock_prices" in docs.read_text()
+
+    # Replaying an older snapshot into this warehouse leaves rows dated after its as_of: refused.
+    stale = run_cli("run", "--snapshot", str(snapshot(tmp_path / "d", GOOD_UNTIL)), env=env)
+    assert stale.returncode == 1
+    assert "expect_column_values_to_be_between(trade_date)" in stale.stderr
+    assert query(warehouse, "select max(as_of) from marts.prediction_scorecard") == [(LATER,)]
