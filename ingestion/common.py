@@ -21,6 +21,7 @@ from ingestion.http import SourceError
 log = logging.getLogger("ai_pulse.ingestion")
 
 OK, NO_DATA, FAILED = "ok", "no_data", "failed"
+NO_SIGNAL = ""  # the signal of the placeholder outcome when a source has no registered signals
 
 STATUS_COLUMNS: dict[str, Any] = {
     "signal": {"data_type": "text", "nullable": False},
@@ -59,6 +60,10 @@ class Fetched:
         rows = sum(len(v) for v in self.tables.values())
         return {"signal": self.signal, "dataset": self.dataset, "status": self.status, "detail": self.detail,
                 "window_start": self.window.start, "window_end": self.window.end, "rows": rows}
+
+    def status_row_or_schema(self) -> Any:
+        """The status row, or only the table (for the placeholder of a source without signals)."""
+        return self.status_row() if self.signal != NO_SIGNAL else dlt.mark.materialize_table_schema()
 
     def note(self, text: str) -> Fetched:
         """Add a remark (e.g. schema drift) to the status detail without changing the status."""
@@ -143,6 +148,10 @@ def fetch_each(
     Cursors live in dlt's source state per dataset, which is committed with the load, so a failed load does not
     move them."""
     cursors: dict[str, str] = dlt.current.source_state().setdefault("cursors", {}).setdefault(dataset, {})
+    if not signals:
+        # Nothing registered: one empty outcome still lets every table be created, so dbt finds them all.
+        log.info("[%s] no %s signals registered", source, dataset)
+        yield Fetched(NO_SIGNAL, Window(today, today), NO_DATA, dataset=dataset)
     for position, signal in enumerate(signals, start=1):
         window = incremental_window(cursors, signal, start_date, today, lookback_days)
         try:

@@ -209,6 +209,6 @@ def github_source(
                      write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last outcome per repo and dataset (repo snapshot, star archive), with the reason."""
-        yield fetched.status_row()
+        yield fetched.status_row_or_schema()
 
     return repo_fetches, repos_table, star_history, signal_status

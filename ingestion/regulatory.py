@@ -184,6 +184,6 @@ def regulatory_source(
                      write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last fetch outcome per term: ok, no_data or failed, with the reason."""
-        yield fetched.status_row()
+        yield fetched.status_row_or_schema()
 
     return document_fetches, documents, document_terms, signal_status

@@ -205,6 +205,6 @@ def stocks_source(
                      write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last fetch outcome per ticker: ok, no_data or failed, with the reason."""
-        yield fetched.status_row()
+        yield fetched.status_row_or_schema()
 
     return charts, prices, splits, dividends, signal_status

@@ -124,6 +124,6 @@ def trends_source(
                      write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last fetch outcome per article: ok, no_data (e.g. a 404) or failed, with the reason."""
-        yield fetched.status_row()
+        yield fetched.status_row_or_schema()
 
     return pageview_fetches, interest, signal_status

@@ -168,3 +168,80 @@ class SpyingReplay:
 
     def sleep(self, seconds: float) -> None:
         self.replay.sleep(seconds)
+
+
+def _edit_recording(path: Path, edit: Any) -> None:
+    """Rewrite one (possibly gzipped) recording after `edit(doc)` changed it in place."""
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        doc = json.load(handle)
+    edit(doc)
+    with opener(path, "wt", encoding="utf-8") as handle:
+        json.dump(doc, handle)
+
+
+def extend_bundled(root: Path, as_of: dt.date) -> dict[str, int]:
+    """A copy of the bundled snapshot that goes on to `as_of`: every series gains the days after the bundled as_of
+    (pageviews daily, prices on weekdays, one archived star count per repo the day before as_of, one new Federal
+    Register document per term), and GitHub's repo objects are answered again on the new today.
+    Returns how many rows each core fact table should gain."""
+    import shutil
+
+    from ingestion.settings import BUNDLED_SNAPSHOT
+    from ingestion.snapshot import load_manifest
+
+    shutil.copytree(BUNDLED_SNAPSHOT, root)
+    old = load_manifest(root).as_of
+    new_days = [old + dt.timedelta(days=n) for n in range(1, (as_of - old).days + 1)]
+    weekdays = [d for d in new_days if d.weekday() < 5]
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["as_of"] = as_of.isoformat()
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    gained = {"core.fct_stock_daily": 0, "core.fct_topic_interest": 0, "core.fct_repo_stars": 0,
+              "core.fct_regulatory_docs": 0}
+    responses = root / "responses"
+
+    def more_views(doc: dict[str, Any]) -> None:
+        items = doc["response"]["json"]["items"]
+        items += [dict(items[-1], timestamp=f"{d:%Y%m%d}00", views=1000 + i) for i, d in enumerate(new_days)]
+
+    def more_bars(doc: dict[str, Any]) -> None:
+        result = doc["response"]["json"]["chart"]["result"][0]
+        quote, adjclose = result["indicators"]["quote"][0], result["indicators"]["adjclose"][0]["adjclose"]
+        last = quote["close"][-1]
+        for day in weekdays:
+            result["timestamp"].append(market_open(day))
+            for name in ("open", "high", "low", "close"):
+                quote[name].append(last)
+            quote["volume"].append(1000)
+            adjclose.append(last)
+
+    def more_stars(doc: dict[str, Any]) -> None:
+        observations = doc["response"]["json"]["observations"]
+        observations.append({"date": (as_of - dt.timedelta(days=1)).isoformat(),
+                             "stars": observations[-1]["stars"] + 10, "source": "test"})
+
+    def one_more_document(doc: dict[str, Any]) -> None:
+        body = doc["response"]["json"]
+        term = doc["request"]["params"]["conditions[term]"]
+        body["results"].append(dict(body["results"][-1], publication_date=weekdays[0].isoformat(),
+                                    document_number=f"2026-{len(term):05d}", title=f"New {term} notice"))
+        body["count"] += 1
+
+    for path in sorted((responses / "trends").iterdir()):
+        if "GPT_Store" not in path.name:
+            _edit_recording(path, more_views)
+            gained["core.fct_topic_interest"] += len(new_days)
+    for path in sorted((responses / "stocks").iterdir()):
+        _edit_recording(path, more_bars)
+        gained["core.fct_stock_daily"] += len(weekdays)
+    for path in sorted((responses / "github_archive").iterdir()):
+        _edit_recording(path, more_stars)
+        gained["core.fct_repo_stars"] += 1
+    gained["core.fct_repo_stars"] += len(list((responses / "github").iterdir()))  # one snapshot per repo today
+    for path in sorted((responses / "regulatory").iterdir()):
+        _edit_recording(path, one_more_document)
+        gained["core.fct_regulatory_docs"] += 1
+    return gained

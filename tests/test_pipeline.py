@@ -11,10 +11,13 @@ import pytest
 
 from orchestration.warehouse import writer_lock
 from tests.conftest import CliRunner, query
-from tests.snapshot_factory import Bar, SnapshotBuilder
+from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 
 D = dt.date
-CONTRACT_TABLES = ["core.fct_stock_daily", "marts.ind_p04_hardware_race", "marts.prediction_scorecard"]
+FACT_TABLES = {"core.fct_stock_daily": "trade_date", "core.fct_topic_interest": "observed_date",
+               "core.fct_repo_stars": "observed_date", "core.fct_regulatory_docs": "published_date"}
+CONTRACT_TABLES = [*FACT_TABLES, "marts.ind_p04_hardware_race", "marts.prediction_scorecard"]
+BUNDLED_AS_OF = D(2025, 12, 31)
 
 P04_SIGNALS = {"stocks": [
     {"key": "NVDA", "predictions": ["P04"], "roles": {"P04": "leader"}},
@@ -56,8 +59,8 @@ def table_rows(warehouse: str, table: str) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_bundled_snapshot_fills_the_contract_tables_and_a_rerun_changes_no_row(run_cli: CliRunner,
-                                                                              pulse_env: dict[str, str]) -> None:
+def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newer_snapshot_adds_only_new_days(
+        run_cli: CliRunner, pulse_env: dict[str, str], tmp_path: Path) -> None:
     first = run_cli("run")
     assert first.returncode == 0, first.stderr
     assert "AI Pulse scorecard" in first.stdout and "P04" in first.stdout and "(15 rows)" in first.stdout
@@ -66,12 +69,24 @@ def test_bundled_snapshot_fills_the_contract_tables_and_a_rerun_changes_no_row(r
     assert len(before["marts.prediction_scorecard"]) == 15
     stock_rows = before["core.fct_stock_daily"]
     assert len(stock_rows) > 15_000
+    # Every source reached its fact table, from 2022 up to the snapshot's as_of.
+    for table, day in FACT_TABLES.items():
+        sql = f"select min({day}), max({day}), count(*) from {table}"  # noqa: S608 - constant names
+        first_day, last_day, count = query(warehouse, sql)[0]
+        assert count > 200 and first_day.year == 2022 and last_day <= BUNDLED_AS_OF, table
     # Known real fact: NVIDIA's 10:1 split on 2024-06-10 leaves no jump in the split-adjusted close.
     nvda = dict(query(warehouse, "select trade_date, close from core.fct_stock_daily where ticker = 'NVDA' "
                                  "and trade_date in ('2024-06-07', '2024-06-10')"))
     assert 0.9 < nvda[D(2024, 6, 10)] / nvda[D(2024, 6, 7)] < 1.1
     assert query(warehouse, "select count(*) from raw_stocks.splits where ticker = 'NVDA' "
                             "and split_date = '2024-06-10' and numerator = 10")[0][0] == 1
+    # Today's snapshot of a repo beats the archive's count of the same day; GPT_Store's 404 is reported.
+    assert query(warehouse, "select origin, stars from core.fct_repo_stars where repo = 'ollama/ollama' "
+                            "and observed_date = '2025-12-31'") == [("snapshot", 158520)]
+    assert query(warehouse, "select status from raw_trends.signal_status where signal = 'GPT_Store'") == [
+        ("no_data",)]
+    assert query(warehouse, "select count(*) from core.fct_regulatory_docs where source = 'federal_register' "
+                            "and len(terms) > 0") == [(len(before["core.fct_regulatory_docs"]),)]
 
     second = run_cli("run")
     assert second.returncode == 0, second.stderr
@@ -79,6 +94,49 @@ def test_bundled_snapshot_fills_the_contract_tables_and_a_rerun_changes_no_row(r
     assert after == before
     raw_count = query(warehouse, "select count(*), count(distinct (ticker, trade_date)) from raw_stocks.prices")[0]
     assert raw_count[0] == raw_count[1] == len(stock_rows)
+
+    newer_as_of = D(2026, 1, 5)
+    gained = extend_bundled(tmp_path / "newer", newer_as_of)
+    third = run_cli("run", "--snapshot", str(tmp_path / "newer"))
+    assert third.returncode == 0, third.stderr
+    for table, day in FACT_TABLES.items():
+        old = f"select * from {table} where {day} <= '{BUNDLED_AS_OF}' order by all"  # noqa: S608 - constants
+        old_days = query(warehouse, old)
+        assert old_days == before[table], f"{table} changed a day it already had"
+        new = f"select count(*), max({day}) from {table} where {day} > '{BUNDLED_AS_OF}'"  # noqa: S608 - constants
+        new_days = query(warehouse, new)[0]
+        assert new_days[0] == gained[table] and new_days[1] <= newer_as_of, table
+    # The nightly run asked only for the last week before what was loaded, not for the whole history again.
+    windows = set(query(warehouse, "select window_start from raw_trends.signal_status where status = 'ok' "
+                                   "union select window_start from raw_stocks.signal_status"))
+    assert windows == {(BUNDLED_AS_OF - dt.timedelta(days=7),)}
+
+
+@pytest.mark.slow
+def test_a_recorded_run_replays_to_the_same_warehouse_and_no_token_is_kept_anywhere(
+        run_cli: CliRunner, pulse_env: dict[str, str], tmp_path: Path) -> None:
+    canary = "ghp_canary0123456789abcdefghijklmnopqrstuv"
+    recorded = tmp_path / "recorded"
+    first = run_cli("run", "--record", str(recorded), env={"GITHUB_TOKEN": canary})
+    assert first.returncode == 0, first.stderr
+    manifest = json.loads((recorded / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == BUNDLED_AS_OF.isoformat() and manifest["description"]
+    hosts = {p.name for p in (recorded / "responses").iterdir()}
+    assert hosts == {"query1.finance.yahoo.com", "wikimedia.org", "api.github.com", "star-archive.ai-pulse.dev",
+                     "www.federalregister.gov"}
+
+    replayed = tmp_path / "replayed" / "ai_pulse.duckdb"
+    second = run_cli("run", "--snapshot", str(recorded), "--warehouse", str(replayed))
+    assert second.returncode == 0, second.stderr
+    original = pulse_env["AI_PULSE_WAREHOUSE"]
+    for table in [*CONTRACT_TABLES, "stg_registry__provenance"]:
+        name = table if "." in table else f"staging.{table}"
+        assert table_rows(replayed, name) == table_rows(original, name), table
+
+    leaks = [str(path) for path in tmp_path.rglob("*") if path.is_file() and canary.encode() in path.read_bytes()]
+    assert leaks == []
+    for output in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert canary not in output
 
 
 @pytest.mark.slow
@@ -131,8 +189,12 @@ def test_a_negative_price_fails_the_run_naming_the_check_and_builds_no_mart(
 def test_cli_configuration_errors_exit_2_with_a_clear_message(run_cli: CliRunner, tmp_path: Path) -> None:
     missing = run_cli("run", "--snapshot", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
-    record_without_live = run_cli("run", "--record", str(tmp_path / "rec"))
-    assert record_without_live.returncode == 2 and "add --live" in record_without_live.stderr
+    (tmp_path / "used" / "responses").mkdir(parents=True)
+    record_into_used = run_cli("run", "--record", str(tmp_path / "used"))
+    assert record_into_used.returncode == 2 and "not an empty directory" in record_into_used.stderr
+    record_into_replayed = run_cli("run", "--snapshot", str(tmp_path / "used"), "--record",
+                                   str(tmp_path / "used" / "again"))
+    assert record_into_replayed.returncode == 2 and "inside the snapshot being replayed" in record_into_replayed.stderr
     both = run_cli("run", "--live", "--snapshot", str(tmp_path))
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
     broken = tmp_path / "broken.yml"

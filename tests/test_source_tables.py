@@ -1,0 +1,36 @@
+"""Every source creates all its raw tables even when the registry lists none of its signals, so dbt's staging
+models always find their sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ingestion.github import github_source
+from ingestion.http import HttpClient, ReplayTransport
+from ingestion.regulatory import regulatory_source
+from ingestion.stocks import stocks_source
+from ingestion.trends import trends_source
+from tests.conftest import load_source, query
+from tests.snapshot_factory import SnapshotBuilder
+
+TABLES = {
+    "stocks": (stocks_source, {"prices", "splits", "dividends", "signal_status"}),
+    "trends": (trends_source, {"interest", "signal_status"}),
+    "github": (github_source, {"repos", "star_history", "signal_status"}),
+    "regulatory": (regulatory_source, {"documents", "document_terms", "signal_status"}),
+}
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_a_source_without_signals_still_creates_its_tables_and_no_rows(tmp_path: Path, name: str) -> None:
+    factory, tables = TABLES[name]
+    snapshot = SnapshotBuilder(tmp_path / "snap", dt.date(2024, 12, 31)).write()
+    client = HttpClient(ReplayTransport(snapshot), user_agent="t")
+    warehouse = load_source(factory([], client=client, today=dt.date(2024, 12, 31)), tmp_path / "w.duckdb")
+    found = {r[0] for r in query(warehouse, f"select table_name from information_schema.tables "  # noqa: S608
+                                            f"where table_schema = 'raw_{name}' and table_name not like '_dlt%'")}
+    assert found == tables
+    assert query(warehouse, f"select count(*) from raw_{name}.signal_status") == [(0,)]  # noqa: S608
