@@ -21,21 +21,21 @@ judged as (
         coalesce(members.is_sufficient or proxies.is_sufficient, false) as is_sufficient,
         case
             when members.is_sufficient then {{ basket_sentence('members',
-                "'Last-quarter mean daily views as a share of the peak month'",
+                "'Average share of peak-month interest kept in the last quarter'",
                 "format('in {}', settings.prediction_year)",
-                label_one="'last-quarter mean daily views as a share of the peak month'",
+                label_one="'Share of {}''s peak-month interest kept in the last quarter'",
                 value='mean_change_pct', number="'{:.1f}%'") }}
             else concat_ws('; ',
                 'No usable data for ' || coalesce(members.gaps, 'a member article (none is registered)'),
                 case
                     when proxies.is_sufficient then format(
-                        '{} used as a proxy: last-quarter mean daily views of {} as a share of the peak month: {}{}',
+                        '{} used as a proxy: interest kept in the last quarter of {} as a share of the peak month: {}{}',
                         proxies.signals, settings.prediction_year, proxies.detail,
                         case when proxies.covered > 1 then format(' (mean {:.1f}%)', proxies.mean_change_pct) else '' end)
-                    when proxies.role is not null then 'proxy ' || {{ basket_sentence('proxies',
-                        "'last-quarter mean daily views as a share of the peak month'",
+                    when proxies.role is not null then 'proxy: ' || {{ basket_sentence('proxies',
+                        "'average share of peak-month interest kept in the last quarter'",
                         "format('in {}', settings.prediction_year)",
-                        label_one="'last-quarter mean daily views as a share of the peak month'",
+                        label_one="'share of {}''s peak-month interest kept in the last quarter'",
                         value='mean_change_pct', number="'{:.1f}%'") }}
                 end)
         end as clauses,
