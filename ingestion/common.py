@@ -82,8 +82,8 @@ def require_fields(record: Any, required: Iterable[str], *, source: str, signal:
     """Check one API object against the fields a parser needs and the fields it knows.
 
     A missing required field is a SourceError for the signal (its rows are not loaded, so no column turns NULL);
-    when `known` is given, fields outside `required` and `known` are returned as a note for signal_status and
-    logged as a warning."""
+    when `known` is given, fields outside `required` and `known` are returned as a note for signal_status (which
+    fetch_each also logs as a warning, once per signal)."""
     if not isinstance(record, dict):
         raise SourceError(source, signal, f"{where} is {type(record).__name__}, not an object",
                           f"the API format changed; update ingestion/{source}.py")
@@ -94,7 +94,6 @@ def require_fields(record: Any, required: Iterable[str], *, source: str, signal:
                           f"the API format changed; update ingestion/{source}.py")
     if known is None or not (new := sorted(set(record) - set(needed) - set(known))):
         return ""
-    log.warning("[%s %s] new field(s) in %s: %s (not loaded)", source, signal, where, ", ".join(new))
     return f"new field(s) in {where}: {', '.join(new)} (not loaded; review ingestion/{source}.py)"
 
 
@@ -160,6 +159,8 @@ def fetch_each(
             log.warning("%s", exc)
             fetched = Fetched(signal, window, FAILED, str(exc))
         fetched.dataset = dataset
+        if fetched.status == OK and fetched.detail:
+            log.warning("[%s %s] %s", source, signal, fetched.detail)  # a remark: new fields, a rename
         days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
         if days:
             cursors[signal] = max(days).isoformat()

@@ -23,7 +23,7 @@ from ingestion.settings import RunSettings
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import source_data_suspect
+from orchestration.warehouse import source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
@@ -81,15 +81,25 @@ SOURCES.update({
     "regulatory": _registered(regulatory_source, "regulatory"),
 })
 
-def _refresh_mode(runtime: Runtime, source: str) -> str | None:
-    """Reload a source in full when asked to, or when its last quality check failed (its raw rows are suspect)."""
+
+def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | None:
+    """Reload a source in full when asked to, when its last quality check failed (its raw rows are suspect), or when
+    a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve)."""
     if runtime.settings.full_refresh:
         return "drop_sources"
     warehouse = runtime.settings.warehouse
-    if warehouse.exists():
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            if source_data_suspect(con, source):
-                log.warning("[%s] the last quality check failed; reloading the source in full", source)
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if source_data_suspect(con, source):
+            log.warning("[%s] the last quality check failed; reloading the source in full", source)
+            return "drop_sources"
+        for resource in declared.resources.selected.values():
+            columns = resource.columns if isinstance(resource.columns, dict) else {}
+            existing = table_columns(con, f"raw_{source}", resource.name)
+            if existing and (missing := sorted(set(columns) - existing)):
+                log.warning("[%s] raw_%s.%s lacks column(s) %s (its layout changed); reloading the source in full",
+                            source, source, resource.name, ", ".join(missing))
                 return "drop_sources"
     return None
 
@@ -116,9 +126,9 @@ def _source_assets(name: str, factory: SourceFactory, registry: Registry, settin
     )
     def _load(context: AssetExecutionContext, dlt: DagsterDltResource, pulse: PulseResource) -> Iterator[Any]:
         runtime = pulse.runtime
-        refresh = _refresh_mode(runtime, name)
-        yield from dlt.run(context=context, dlt_source=factory(runtime.registry, runtime),
-                           dlt_pipeline=runtime.pipeline(name), refresh=refresh)
+        source = factory(runtime.registry, runtime)
+        refresh = _refresh_mode(runtime, name, source)
+        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name), refresh=refresh)
 
     _load.__doc__ = f"Loads {name} into raw_{name} with dlt."
     return _load

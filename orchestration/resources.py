@@ -32,7 +32,8 @@ class Runtime:
 
     def _start_recording(self, record_dir: Path) -> None:
         """The recorded snapshot's manifest: as_of is this run's today, so a replay of it asks the same requests."""
-        keys = [(s.source, s.key, dataset) for s in self.registry.signals for dataset in SOURCE_DATASETS[s.source]]
+        keys = [(s.source, s.key, dataset) for s in self.registry.signals
+                for dataset in SOURCE_DATASETS.get(s.source, ())]
         description, series = recording_manifest(self.settings.mode, self.today, keys, self.manifest)
         write_manifest(record_dir, self.today, description, series)
 

@@ -68,6 +68,13 @@ def query(warehouse: Path, sql: str, *, read_only: bool = True) -> tuple[list[st
         raise WarehouseBusy(f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The column names of schema.table (empty when it does not exist)."""
+    rows = con.execute("select column_name from information_schema.columns where table_schema = ? "
+                       "and table_name = ?", [schema, table]).fetchall()
+    return {row[0] for row in rows}
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether schema.table exists (tables or views)."""
     found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",

@@ -34,3 +34,26 @@ def test_a_source_without_signals_still_creates_its_tables_and_no_rows(tmp_path:
                                             f"where table_schema = 'raw_{name}' and table_name not like '_dlt%'")}
     assert found == tables
     assert query(warehouse, f"select count(*) from raw_{name}.signal_status") == [(0,)]  # noqa: S608
+
+
+def test_a_raw_table_missing_a_declared_column_reloads_its_source_in_full(tmp_path: Path) -> None:
+    import duckdb
+
+    from ingestion.settings import RunSettings
+    from orchestration.ingest import _refresh_mode
+
+    warehouse = tmp_path / "old.duckdb"
+    settings = RunSettings(mode="replay", snapshot_dir=tmp_path, warehouse=warehouse)
+    runtime = type("OldRun", (), {"settings": settings})()
+    declared = stocks_source(["NVDA"])
+    with duckdb.connect(str(warehouse)) as con:
+        # The layout an earlier version left: signal_status without the dataset column.
+        con.execute("create schema raw_stocks")
+        con.execute("create table raw_stocks.signal_status (signal text, status text, detail text)")
+    assert _refresh_mode(runtime, "stocks", declared) == "drop_sources"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table raw_stocks.signal_status add column dataset text")
+        con.execute("alter table raw_stocks.signal_status add column window_start date")
+        con.execute("alter table raw_stocks.signal_status add column window_end date")
+        con.execute("alter table raw_stocks.signal_status add column rows bigint")
+    assert _refresh_mode(runtime, "stocks", declared) is None
