@@ -38,7 +38,7 @@ def p04_snapshot(root: Path, amd_close_2024_07: float = 150.0) -> Path:
     """NVDA 50 → 135 over 2024 (+170%), QQQ 400 → 500 (+25%), AMD 140 → 120 (−14.29%); NVDA splits 10:1 in June."""
     snap = SnapshotBuilder(root, as_of=D(2024, 12, 31))
     months_2024 = {(2024, m): 50 + m * (85 / 12) for m in range(1, 13)}
-    snap.stock("NVDA", month_ends({(2023, m): 20.0 + m for m in range(1, 12)} | {(2023, 12): 50.0}
+    snap.stock("NVDA", month_ends({(2023, m): 20.0 + m * 2.5 for m in range(1, 12)} | {(2023, 12): 50.0}
                                   | months_2024 | {(2024, 12): 135.0}), splits=[(D(2024, 6, 10), 10, 1)])
     snap.stock("QQQ", month_ends({(2023, m): 300.0 + m for m in range(1, 12)} | {(2023, 12): 400.0}
                                  | {(2024, m): 400.0 + m for m in range(1, 12)} | {(2024, 12): 500.0}),
