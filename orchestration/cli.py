@@ -187,12 +187,19 @@ def _failure_lines(result: Any) -> list[str]:
 
 
 def _print_scorecard(warehouse: Path) -> None:
+    """The verdicts as a table, then every evidence sentence in full (wrapped), so no number is cut off."""
+    import textwrap
+
     from orchestration.warehouse import query
 
-    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, evidence "
+    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, data_provenance, evidence "
                                      "from marts.prediction_scorecard order by prediction_id")
     print(f"\nAI Pulse scorecard (warehouse {warehouse})")
-    print(format_table(columns, rows, max_width=110))
+    print(format_table(columns[:-1], [row[:-1] for row in rows]))
+    print("\nEvidence:")
+    for row in rows:
+        indent = " " * (len(row[0]) + 2)
+        print(textwrap.fill(row[-1], width=116, initial_indent=f"{row[0]}  ", subsequent_indent=indent))
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:

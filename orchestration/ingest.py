@@ -81,6 +81,7 @@ SOURCES.update({
     "regulatory": _registered(regulatory_source, "regulatory"),
 })
 
+
 def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | None:
     """Reload a source in full when asked to, when its last quality check failed (its raw rows are suspect), or when
     a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve)."""

@@ -59,6 +59,9 @@ class PulseDbtTranslator(DagsterDbtTranslator):
 
 
 COMBINED_LANE = "indicators"
+# Sources that the run's own quality checks write (not a loader): models reading them must run after every
+# check, so they join the combined lane, which starts only when all source lanes have passed their checks.
+CHECK_WRITTEN_SOURCES = frozenset({"quality"})
 
 
 def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
@@ -85,7 +88,8 @@ def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
         if node["resource_type"] != "model":
             continue
         sources = upstream_sources(unique_id)
-        lane = next(iter(sources)).removeprefix("raw_") if len(sources) == 1 else COMBINED_LANE
+        single = len(sources) == 1 and not sources & CHECK_WRITTEN_SOURCES
+        lane = next(iter(sources)).removeprefix("raw_") if single else COMBINED_LANE
         lanes.setdefault(lane, []).append(node["name"])
     return {lane: sorted(models) for lane, models in sorted(lanes.items())}
 

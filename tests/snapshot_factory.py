@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -89,6 +91,39 @@ class SnapshotBuilder:
         return self.exchange(CHART_URL.format(ticker), params={"interval": "1d"}, body=chart_body(ticker, bars, splits),
                              name=f"stocks/{ticker}")
 
+    def pageviews(self, article: str, views: dict[dt.date, int], provenance: str = "real") -> Path:
+        """Record Wikimedia's daily pageviews of `article`, answering any date range (the source keeps its window)."""
+        self.series.append({"source": "trends", "key": article, "dataset": "pageviews", "provenance": provenance})
+        return self.exchange(PAGEVIEWS_URL.format(quote(article, safe="")), body=pageviews_body(article, views),
+                             name=f"trends/{file_name(article)}")
+
+    def missing_article(self, article: str) -> Path:
+        """Record Wikimedia's 404 for an article it has no pageviews of (e.g. a renamed or missing title)."""
+        self.series.append({"source": "trends", "key": article, "dataset": "pageviews", "provenance": "missing"})
+        return self.exchange(PAGEVIEWS_URL.format(quote(article, safe="")), status=404, body=NOT_FOUND,
+                             name=f"trends/{file_name(article)}")
+
+    def repo(self, repo: str, stars_today: int, archive: dict[dt.date, int] | None = None,
+             provenance: str = "real") -> None:
+        """Record GitHub's repository object for `repo` (its stars today) and the star archive's dated counts;
+        without `archive` the archive answers 404 (the repo then has only today's observation)."""
+        self.series.append({"source": "github", "key": repo, "dataset": "repo", "provenance": provenance})
+        self.exchange(REPO_URL.format(repo), body=repo_body(repo, stars_today), name=f"github/{file_name(repo)}")
+        if archive is None:
+            self.exchange(ARCHIVE_URL.format(repo), status=404, body={"error": "unknown repository"},
+                          name=f"github_archive/{file_name(repo)}")
+            return
+        self.series.append({"source": "github", "key": repo, "dataset": "star_archive", "provenance": "real"})
+        self.exchange(ARCHIVE_URL.format(repo), body=archive_body(repo, archive),
+                      name=f"github_archive/{file_name(repo)}")
+
+    def federal_register(self, term: str, documents: list[dict[str, Any]], provenance: str = "real") -> Path:
+        """Record one Federal Register search holding all of `term`'s documents, matched by the term alone: it
+        answers every month the source asks for, and the source keeps that month's documents."""
+        self.series.append({"source": "regulatory", "key": term, "dataset": "documents", "provenance": provenance})
+        return self.exchange(FR_URL, params={"conditions[term]": term}, body=fr_body(documents),
+                             name=f"regulatory/{file_name(term)}")
+
     def write(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         manifest = {"as_of": self.as_of.isoformat(), "description": "test snapshot", "series": self.series}
@@ -111,6 +146,14 @@ PAGEVIEWS_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-articl
 REPO_URL = "https://api.github.com/repos/{}"
 ARCHIVE_URL = "https://star-archive.ai-pulse.dev/v1/repos/{}/history.json"
 FR_URL = "https://www.federalregister.gov/api/v1/documents.json"
+NOT_FOUND = {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
+             "method": "get", "detail": "The date(s) you used are valid, but we either do not have data for those "
+                                        "date(s), or the project you asked for is not loaded yet."}
+
+
+def file_name(key: str) -> str:
+    """A recording's file name for a signal key (slashes, spaces and brackets become underscores)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", key)
 
 
 def pageviews_body(article: str, views: dict[dt.date, int]) -> dict[str, Any]:

@@ -1,0 +1,29 @@
+-- P06 headline: the summed star growth of the P06 repos (agent frameworks) over the prediction year: all their stars at
+-- the year's end over all their stars at its start, for the repos with a count near both ends.
+with settings as (
+    select * from {{ ref('stg_registry__settings') }}
+),
+
+stars as (
+    select * from {{ basket('P06', 'github', 'settings.prediction_year') }}
+    where role = 'member'
+),
+
+judged as (
+    select
+        stars.total_change_pct as headline_value,
+        coalesce(stars.is_sufficient, false) as is_sufficient,
+        {{ basket_sentence('stars', "'Summed stars of the agent frameworks'", "format('over {}', settings.prediction_year)",
+            label_one="'stars'") }} as clauses,
+        coalesce(stars.input_signals, []) as input_signals
+    from settings
+    left join stars on true
+)
+
+select
+    'P06' as prediction_id,
+    headline_value,
+    is_sufficient,
+    {{ as_sentence('clauses') }} as evidence,
+    input_signals
+from judged

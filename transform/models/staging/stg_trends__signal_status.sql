@@ -1,0 +1,10 @@
+select
+    'trends' as source,
+    signal,
+    dataset,
+    status,
+    detail,
+    cast(window_start as date) as window_start,
+    cast(window_end as date) as window_end,
+    cast(rows as bigint) as rows_loaded
+from {{ source('raw_trends', 'signal_status') }}
