@@ -11,18 +11,24 @@ from dagster_dlt import DagsterDltResource
 
 from ingestion.registry import load_registry
 from ingestion.settings import RunSettings
+from orchestration.alerts import build_alert_sensor
 from orchestration.ingest import build_ingest_assets
 from orchestration.quality import QUALITY_CHECKS
 from orchestration.resources import PulseResource
+from orchestration.schedules import nightly_schedule, refresh_everything
 from orchestration.transform import build_dbt_assets, dbt_resource
 
 
 def build_definitions(settings: RunSettings) -> Definitions:
-    """Assets (dlt → dbt), quality checks and resources for one warehouse and one data origin."""
+    """Assets (dlt → dbt), quality checks, the nightly schedule, the failure alert and resources for one
+    warehouse and one data origin."""
     registry = load_registry()
     return Definitions(
         assets=[*build_ingest_assets(registry, settings), build_dbt_assets()],
         asset_checks=QUALITY_CHECKS,
+        jobs=[refresh_everything],
+        schedules=[nightly_schedule()],
+        sensors=[build_alert_sensor(settings.warehouse.parent / "logs")],
         resources={
             "pulse": PulseResource.from_settings(settings),
             "dlt": DagsterDltResource(),

@@ -21,7 +21,7 @@ from dagster import (
 
 from expectations.runner import SuiteOutcome, validate_frame
 from expectations.suites import SuiteSpec, stock_prices_suite
-from orchestration.ingest import raw_key
+from orchestration.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import record_suite_outcome, table_exists
 
@@ -70,7 +70,9 @@ def gx_check(source: str, table: str, suite: SuiteFactory) -> Callable[..., Asse
     """A blocking asset check that runs `suite` on raw_<source>.<table> and records the outcome."""
     asset = raw_key(source, table)
 
-    @asset_check(asset=asset, name=f"gx_{source}_{table}", blocking=True,
+    # It writes quality.check_results, so it takes the warehouse pool like every other writer.
+    @asset_check(asset=asset, name=f"gx_{source}_{table}", blocking=True, pool=WAREHOUSE_POOL,
+                 compute_kind="great_expectations",
                  description=f"Great Expectations suite on raw_{source}.{table}; blocks downstream on failure.")
     def _check(context: AssetCheckExecutionContext, pulse: PulseResource) -> AssetCheckResult:
         runtime = pulse.runtime

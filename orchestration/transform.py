@@ -2,6 +2,7 @@
 
 dbt sources are named `raw_<source>` and their tables after dlt resources, so the default source keys equal
 the dlt asset keys. Models are keyed `<schema>/<model>` (e.g. `core/fct_stock_daily`, `marts/prediction_scorecard`).
+Each materialization carries the table's row count, newest date and a preview (orchestration/table_metadata.py).
 """
 
 
@@ -13,11 +14,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
 from ingestion.settings import TRANSFORM_DIR
+from orchestration.resources import PulseResource
+from orchestration.table_metadata import with_table_metadata
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core", "marts": "marts"}
@@ -64,10 +67,28 @@ def build_dbt_assets() -> Any:
         name="transform",
         pool="duckdb_warehouse",
     )
-    def _transform(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+    def _transform(context: AssetExecutionContext, dbt: DbtCliResource, pulse: PulseResource) -> Iterator[Any]:
+        yield from build_with_metadata(context, dbt, ["build"], Path(pulse.warehouse))
 
     return _transform
+
+
+def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
+                        warehouse: Path) -> Iterator[Any]:
+    """Run dbt, then describe every model it built (views too) once dbt has released the DuckDB file.
+
+    dagster-dbt's `fetch_row_counts()` is not used: it opens dbt-duckdb's adapter inside this process and leaves a
+    read-write connection to the warehouse open, which every later connection in the run then trips over."""
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+
+    def key_of(event: Any) -> AssetKey | None:
+        if isinstance(event, Output):
+            return context.asset_key_for_output(event.output_name)
+        return getattr(event, "asset_key", None) if isinstance(event, AssetMaterialization) else None
+
+    yield from with_table_metadata(invocation.stream(), warehouse, key_of)
+    if not invocation.is_successful():
+        raise invocation.get_error() or RuntimeError(f"dbt {' '.join(args)} failed")
 
 
 class OfflineDbtCliResource(DbtCliResource):
