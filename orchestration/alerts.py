@@ -8,9 +8,10 @@ HTTP status are logged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,21 @@ class Alert:
 
     @property
     def text(self) -> str:
-        details = "; ".join(p.splitlines()[0][:300] for p in self.problems) or self.reason
-        return f"AI Pulse run {self.run_id} ({self.job}) failed: {details}. Open /runs/{self.run_id} in the UI."
+        """One line: the run, how many problems, the first of them, where to look."""
+        first = _first_line(self.problems[0] if self.problems else self.reason, 500)
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}" if self.problems else "error"
+        return (f"AI Pulse run {self.run_id} ({self.job}) failed ({count}): {first} "
+                f"(open /runs/{self.run_id} in the UI)")
 
     def payload(self) -> dict[str, Any]:
         """The webhook body; `text` is what chat webhooks (Slack, Mattermost, Teams) display."""
         return {"text": self.text, "run_id": self.run_id, "job": self.job, "problems": self.problems,
                 "reason": self.reason, "ui_path": f"/runs/{self.run_id}"}
+
+
+def _first_line(text: str, limit: int) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def alert_for_run(instance: DagsterInstance, run: DagsterRun, reason: str = "") -> Alert:
@@ -91,10 +100,26 @@ def _log_to_file(log_dir: Path) -> None:
     log.setLevel(logging.INFO)
 
 
+@contextlib.contextmanager
+def _urllib3_silenced() -> Iterator[None]:
+    """urllib3 logs each request's host and path (debug) and retries with the URL (warning): not for this one."""
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name == "urllib3" or name.startswith("urllib3.")]
+    before = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, disabled in zip(loggers, before, strict=True):
+            logger.disabled = disabled
+
+
 def post_webhook(url: str, payload: dict[str, Any]) -> str:
     """POST the alert once; return what happened without repeating the URL (exception texts often contain it)."""
     try:
-        response = requests.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S, allow_redirects=False)
+        with _urllib3_silenced():
+            response = requests.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S, allow_redirects=False)
     except requests.RequestException as exc:
         return f"not delivered ({type(exc).__name__})"
     return f"HTTP {response.status_code}"
@@ -104,8 +129,8 @@ def send_alert(alert: Alert, log_dir: Path) -> str | None:
     """Log the alert, then call the webhook if one is configured; returns the webhook's outcome (None: no webhook)."""
     _log_to_file(log_dir)
     log.error(alert.text)
-    for problem in alert.problems[1:]:
-        log.error("  also: %s", problem.splitlines()[0][:300])
+    for problem in alert.problems:
+        log.error("  %s", _first_line(problem, 4000))
     url = os.environ.get(WEBHOOK_ENV, "").strip()
     if not url:
         return None

@@ -134,6 +134,7 @@ def _execute(settings: Any) -> Any:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.runs import close_abandoned_runs, process_tags
 
     logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
     defs = build_definitions(settings)
@@ -147,8 +148,10 @@ def _execute(settings: Any) -> Any:
     quiet = logging.getLogger("ai_pulse").level > logging.INFO
     with open(log_path, "w", encoding="utf-8") as run_log, \
             contextlib.redirect_stdout(run_log if quiet else sys.stderr):
-        return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False,
-                                      run_config=quiet_dagster, tags={"ai_pulse/mode": settings.mode})
+        instance = DagsterInstance.get()
+        close_abandoned_runs(instance)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster,
+                                      tags={"ai_pulse/mode": settings.mode, **process_tags()})
 
 
 def _failure_lines(result: Any) -> list[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT
 
-GENERATED_MARK = "# Project-local Dagster instance, written by orchestration/environment.py"
+GENERATED_MARK = "# Project-local Dagster instance"  # how every generated file begins, older ones included
 DAGSTER_YAML = f"""\
-{GENERATED_MARK} (git-ignored; rewritten
-# when it differs: edit DAGSTER_YAML there, or delete this line to keep your own edits).
+{GENERATED_MARK}, written by orchestration/environment.py (git-ignored; rewritten
+# when it differs: edit DAGSTER_YAML there, or remove the first line to keep your own edits).
 # Telemetry is off. DuckDB allows one writer per file, so runs are queued one at a time, and steps that write
 # the warehouse share the pool `duckdb_warehouse` with one slot: a run from the UI, the nightly schedule and
 # `ai-pulse run` (same DAGSTER_HOME) never write at the same time.

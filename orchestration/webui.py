@@ -104,6 +104,25 @@ def _wait(process: subprocess.Popen[bytes], stop_requested: list[float]) -> int:
                 return _stop(process)
 
 
+def _group_alive(group: int) -> bool:
+    """Whether a live (not zombie) process is left in the group; /proc tells zombies apart, killpg(0) cannot."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:  # fields after the name: state, ppid, pgrp, ...
+            return True
+    return False
+
+
 def _stop(process: subprocess.Popen[bytes]) -> int:
     """Make sure nothing `dagster dev` started outlives `ai-pulse ui`."""
     if process.poll() is None:
@@ -115,7 +134,12 @@ def _stop(process: subprocess.Popen[bytes]) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    # Its group (webserver, daemon, code server) should be gone already; a straggler is ended here.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGTERM)
+    # Its group (webserver, daemon, code server) is usually gone with it; a code server can linger, so the
+    # group is asked to stop, then ended.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + STOP_TIMEOUT_S / 2
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+            time.sleep(0.5)
     return process.returncode
