@@ -15,6 +15,7 @@ TRANSFORM_DIR = PROJECT_ROOT / "transform"
 
 MODES = ("replay", "live")
 NIGHTLY_CRON_DEFAULT = "0 2 * * *"  # 02:00 UTC, after US markets close and daily pageviews are published
+STALE_AFTER_HOURS_DEFAULT = 36  # one missed nightly run plus half a day of slack
 
 
 class ConfigError(Exception):
@@ -48,6 +49,19 @@ class RunSettings:
 def nightly_cron() -> str:
     """When the nightly run starts (UTC): `AI_PULSE_SCHEDULE_CRON`, default 02:00."""
     return os.environ.get("AI_PULSE_SCHEDULE_CRON", "").strip() or NIGHTLY_CRON_DEFAULT
+
+
+def source_stale_after() -> dt.timedelta:
+    """How old a source's last load may get before Dagster marks it stale: `AI_PULSE_STALE_AFTER_HOURS`, default 36."""
+    raw = os.environ.get("AI_PULSE_STALE_AFTER_HOURS", "").strip()
+    try:
+        hours = float(raw) if raw else STALE_AFTER_HOURS_DEFAULT
+    except ValueError:
+        raise ConfigError(f"AI_PULSE_STALE_AFTER_HOURS={raw!r} is not a number of hours; "
+                          "unset it or give e.g. 36") from None
+    if hours < 1:
+        raise ConfigError(f"AI_PULSE_STALE_AFTER_HOURS={raw!r} is under one hour; give at least 1")
+    return dt.timedelta(hours=hours)
 
 
 def resolve_registry() -> Path:

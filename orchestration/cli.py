@@ -1,4 +1,5 @@
-"""`ai-pulse`: run the pipeline, query the warehouse, write the report, show the status, list the signals.
+"""`ai-pulse`: run the pipeline, open the Dagster UI, query the warehouse, write the report, show the status,
+list the signals.
 
 Exit codes: 0 success; 1 a step or blocking quality check failed; 2 bad configuration or input;
 3 the warehouse is busy (another run holds it).
@@ -77,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")
     run.set_defaults(handler=_cmd_run)
 
+    ui = commands.add_parser("ui", help="Dagster webserver + daemon (schedule, sensors) on 127.0.0.1",
+                             description="Starts the Dagster webserver and daemon for AI Pulse, bound to 127.0.0.1, "
+                                         "with the project-local DAGSTER_HOME (.dagster/) and telemetry off. "
+                                         "Ctrl-C stops both.")
+    ui.add_argument("--port", type=int, default=3000, help="webserver port (default 3000)")
+    ui.set_defaults(handler=_cmd_ui)
+
     sql = commands.add_parser("sql", help="run read-only SQL against the warehouse and print a table",
                               description="Runs one read-only statement; with no query, an interactive prompt "
                                           "(.tables, .schema TABLE, .mode, .help). Nothing can be written.")
@@ -132,6 +140,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             result = _execute(settings)
     except WarehouseBusy as exc:
         return _fail(str(exc), EXIT_BUSY)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
     except (WarehouseError, SnapshotError, SourceError) as exc:
         return _fail(str(exc), EXIT_FAILED)
     if not result.success:
@@ -150,6 +160,7 @@ def _execute(settings: Any) -> Any:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.runs import close_abandoned_runs, process_tags
 
     logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
     defs = build_definitions(settings)
@@ -163,27 +174,17 @@ def _execute(settings: Any) -> Any:
     detailed = logging.getLogger("ai_pulse").isEnabledFor(logging.DEBUG)
     with open(log_path, "w", encoding="utf-8") as run_log, \
             contextlib.redirect_stdout(sys.stderr if detailed else run_log):
-        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse)}
-        return job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False,
-                                      run_config=quiet_dagster, tags=tags)
+        instance = DagsterInstance.get()
+        close_abandoned_runs(instance)
+        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse), **process_tags()}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
 
 
 def _failure_lines(result: Any) -> list[str]:
-    """Name every failed step and failed check with its reason."""
-    lines = []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip() if error else "unknown error"
-            cause = error.cause.message.strip() if error and error.cause else ""
-            lines.append(f"step {event.step_key}: {message}" + (f" (cause: {cause})" if cause else ""))
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                key = evaluation.asset_key.to_user_string()
-                description = evaluation.description or ""
-                lines.append(f"check {key}:{evaluation.check_name}: {description}")
-    return lines
+    """Name every failed step and failed check with its reason (the same lines the failure alert sends)."""
+    from orchestration.alerts import failure_lines
+
+    return failure_lines(result.all_events)
 
 
 def _print_scorecard(warehouse: Path) -> None:
@@ -200,6 +201,20 @@ def _print_scorecard(warehouse: Path) -> None:
     for row in rows:
         indent = " " * (len(row[0]) + 2)
         print(textwrap.fill(row[-1], width=116, initial_indent=f"{row[0]}  ", subsequent_indent=indent))
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from ingestion.settings import ConfigError, resolve_settings
+    from orchestration.webui import PortBusy, serve
+
+    try:
+        settings = resolve_settings()
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    try:
+        return serve(args.port, settings.warehouse)
+    except PortBusy as exc:
+        return _fail(str(exc), EXIT_CONFIG)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:

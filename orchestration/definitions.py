@@ -11,21 +11,27 @@ from dagster_dlt import DagsterDltResource
 
 from ingestion.registry import load_registry
 from ingestion.settings import RunSettings
+from orchestration.alerts import build_alert_sensor
 from orchestration.ingest import build_ingest_assets
 from orchestration.quality import QUALITY_CHECKS
 from orchestration.report.asset import build_report_asset
 from orchestration.resources import PulseResource
+from orchestration.schedules import nightly_schedule, refresh_everything
 from orchestration.transform import build_dbt_assets, dbt_resource
 
 
 def build_definitions(settings: RunSettings) -> Definitions:
-    """Assets (dlt → dbt → report), quality checks and resources for one warehouse and one data origin."""
+    """Assets (dlt → dbt → report), quality checks, the nightly schedule, the failure alert and resources for
+    one warehouse and one data origin."""
     registry = load_registry()
     transform = build_dbt_assets()
     return Definitions(
         assets=[*build_ingest_assets(registry, settings), *transform,
                 build_report_asset([key for lane in transform for key in lane.keys])],
         asset_checks=QUALITY_CHECKS,
+        jobs=[refresh_everything],
+        schedules=[nightly_schedule()],
+        sensors=[build_alert_sensor(settings.warehouse.parent / "logs")],
         resources={
             "pulse": PulseResource.from_settings(settings),
             "dlt": DagsterDltResource(),

@@ -9,16 +9,21 @@ from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT
 
-DAGSTER_YAML = """\
-# Project-local Dagster instance (git-ignored). Telemetry is off; runs are queued one at a time so that only
-# one writer ever holds the DuckDB warehouse.
+GENERATED_MARK = "# Project-local Dagster instance"  # how every generated file begins, older ones included
+DAGSTER_YAML = f"""\
+{GENERATED_MARK}, written by orchestration/environment.py (git-ignored; rewritten
+# when it differs: edit DAGSTER_YAML there, or remove the first line to keep your own edits).
+# Telemetry is off. DuckDB allows one writer per file, so runs are queued one at a time, and steps that write
+# the warehouse share the pool `duckdb_warehouse` with one slot: a run from the UI, the nightly schedule and
+# `ai-pulse run` (same DAGSTER_HOME) never write at the same time.
 telemetry:
   enabled: false
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
+concurrency:
+  runs:
     max_concurrent_runs: 1
+  pools:
+    default_limit: 1
+    granularity: op
 """
 
 TELEMETRY_OFF = {
@@ -39,7 +44,8 @@ def configure_environment() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     # Library chatter that says nothing to the person running the pipeline.
     warnings.filterwarnings("ignore", category=DeprecationWarning)

@@ -1,6 +1,8 @@
 """Ingestion assets: one Dagster multi-asset per dlt source, one asset per dlt resource (`raw_<source>/<table>`).
 
-The translator below is the single place where dlt names become asset keys.
+The translator below is the single place where dlt names become asset keys; it also gives every source asset
+the freshness policy (stale after `AI_PULSE_STALE_AFTER_HOURS`, default 36). Loads retry with backoff and take
+the warehouse pool, so only one step writes to DuckDB at a time.
 """
 
 
@@ -10,8 +12,19 @@ from typing import Any
 
 import dlt
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetSpec
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Backoff,
+    FreshnessPolicy,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    multi_asset,
+)
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
@@ -19,15 +32,18 @@ from ingestion.github import github_source
 from ingestion.registry import Registry
 from ingestion.registry_tables import registry_source
 from ingestion.regulatory import regulatory_source
-from ingestion.settings import RunSettings
+from ingestion.settings import RunSettings, source_stale_after
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime
+from orchestration.table_metadata import with_table_metadata
 from orchestration.warehouse import source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
 WAREHOUSE_POOL = "duckdb_warehouse"  # one writer at a time
+# A failed load (an API outage, a warehouse held by another writer) is retried after ~30 s, then ~60 s.
+INGEST_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 def raw_key(source: str, table: str) -> AssetKey:
@@ -48,6 +64,7 @@ class PulseDltTranslator(DagsterDltTranslator):
             description=(resource.__doc__ or "").strip() or spec.description,
             kinds={"dlt", "duckdb"},
             owners=["team:ai-pulse"],
+            freshness_policy=FreshnessPolicy.time_window(fail_window=source_stale_after()),
         )
 
 
@@ -116,19 +133,32 @@ def _source_assets(name: str, factory: SourceFactory, registry: Registry, settin
         dataset_name=f"raw_{name}",
         pipelines_dir=str(settings.pipelines_dir),
     )
+    translator = PulseDltTranslator()
 
-    @dlt_assets(
-        dlt_source=factory(registry, None),
-        dlt_pipeline=definition_pipeline,
+    # dagster-dlt's @dlt_assets is this multi_asset without a retry policy.
+    @multi_asset(
+        specs=build_dlt_asset_specs(factory(registry, None), definition_pipeline, translator),
         name=f"load_{name}",
-        dagster_dlt_translator=PulseDltTranslator(),
+        can_subset=True,
         pool=WAREHOUSE_POOL,
+        retry_policy=INGEST_RETRY,
     )
     def _load(context: AssetExecutionContext, dlt: DagsterDltResource, pulse: PulseResource) -> Iterator[Any]:
         runtime = pulse.runtime
         source = factory(runtime.registry, runtime)
         refresh = _refresh_mode(runtime, name, source)
-        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name), refresh=refresh)
+        events = dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name),
+                         dagster_dlt_translator=translator, refresh=refresh)
+        yield from with_table_metadata(_with_rows_loaded(events), runtime.settings.warehouse,
+                                       lambda event: event.asset_key)
 
     _load.__doc__ = f"Loads {name} into raw_{name} with dlt."
     return _load
+
+
+def _with_rows_loaded(events: Iterator[MaterializeResult]) -> Iterator[MaterializeResult]:
+    """dlt reports `rows_loaded` only when rows arrived; a 0 keeps the plot of rows per run continuous."""
+    for event in events:
+        metadata = dict(event.metadata or {})
+        metadata.setdefault("rows_loaded", MetadataValue.int(0))
+        yield event._replace(metadata=metadata)

@@ -20,7 +20,7 @@ from dagster import (
 
 from expectations.runner import SuiteOutcome, validate_frame
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
-from orchestration.ingest import raw_key
+from orchestration.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
 
@@ -86,7 +86,9 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
     """A blocking asset check that runs `spec` on its raw table and records the outcome."""
     asset = raw_key(spec.source, spec.guarded_table)
 
-    @asset_check(asset=asset, name=f"gx_{spec.name}", blocking=True,
+    # It writes quality.check_results, so it takes the warehouse pool like every other writer.
+    @asset_check(asset=asset, name=f"gx_{spec.name}", blocking=True, pool=WAREHOUSE_POOL,
+                 compute_kind="great_expectations",
                  description=f"Great Expectations suite `{spec.name}` on {spec.qualified_table}; "
                              "blocks everything downstream when a blocking expectation fails.")
     def _check(context: AssetCheckExecutionContext, pulse: PulseResource) -> AssetCheckResult:

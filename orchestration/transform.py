@@ -2,6 +2,7 @@
 
 dbt sources are named `raw_<source>` and their tables after dlt resources, so the default source keys equal
 the dlt asset keys. Models are keyed `<schema>/<model>` (e.g. `core/fct_stock_daily`, `marts/prediction_scorecard`).
+Each materialization carries the table's row count, newest date and a preview (orchestration/table_metadata.py).
 """
 
 
@@ -21,6 +22,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from ingestion.settings import TRANSFORM_DIR
+from orchestration.resources import PulseResource
+from orchestration.table_metadata import with_table_metadata
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
@@ -105,11 +108,12 @@ def build_dbt_assets() -> list[Any]:
 def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: DagsterDbtTranslator) -> Any:
     @dbt_assets(manifest=manifest_path, select=" ".join(models), dagster_dbt_translator=translator,
                 name=f"dbt_{lane}", pool="duckdb_warehouse")
-    def _lane(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def _lane(context: AssetExecutionContext, dbt: DbtCliResource, pulse: PulseResource) -> Iterator[Any]:
         started, built, tests, failed = time.monotonic(), 0, 0, 0
         log.info("[dbt %s] building %d models and running their tests", lane, len(models))
         # A test spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
-        for event in dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream():
+        args = ["build", "--indirect-selection", "buildable"]
+        for event in build_with_metadata(context, dbt, args, Path(pulse.warehouse)):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
@@ -120,6 +124,24 @@ def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: 
                  time.monotonic() - started)
 
     return _lane
+
+
+def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
+                        warehouse: Path) -> Iterator[Any]:
+    """Run dbt, then describe every model it built (views too) once dbt has released the DuckDB file.
+
+    dagster-dbt's `fetch_row_counts()` is not used: it opens dbt-duckdb's adapter inside this process and leaves a
+    read-write connection to the warehouse open, which every later connection in the run then trips over."""
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+
+    def key_of(event: Any) -> AssetKey | None:
+        if isinstance(event, Output):
+            return context.asset_key_for_output(event.output_name)
+        return getattr(event, "asset_key", None) if isinstance(event, AssetMaterialization) else None
+
+    yield from with_table_metadata(invocation.stream(), warehouse, key_of)
+    if not invocation.is_successful():
+        raise invocation.get_error() or RuntimeError(f"dbt {' '.join(args)} failed")
 
 
 class OfflineDbtCliResource(DbtCliResource):

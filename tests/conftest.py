@@ -19,14 +19,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AI_PULSE = Path(sys.executable).with_name("ai-pulse")
 
 # Loaded by every Python process the CLI starts (dbt too): any attempt to open an internet socket is written
-# to AI_PULSE_NETWORK_LOG and refused, so a replay run that touches the network fails loudly.
+# to AI_PULSE_NETWORK_LOG and refused, so a replay run that touches the network fails loudly. Loopback
+# connections (127.0.0.1, ::1) stay allowed: `ai-pulse ui` talks to its own webserver.
 NETWORK_GUARD = '''
-import os, socket
+import ipaddress, os, socket
 _log = os.environ.get("AI_PULSE_NETWORK_LOG")
 _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
 
+def _loopback(address):
+    # This machine's own services (the Dagster webserver, its code server) are not the internet.
+    host = str(address[0]) if isinstance(address, tuple) and address else ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
 def _guard(sock, address):
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
         with open(_log, "a") as handle:
             handle.write(f"{os.getpid()} {address!r}\\n")
         raise OSError("network access is forbidden in replay tests")

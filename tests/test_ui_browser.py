@@ -1,0 +1,204 @@
+"""The control room in a real browser: after one pipeline run, `ai-pulse ui` serves the Dagster UI on 127.0.0.1,
+headless Debian chromium (driven by Playwright) opens the global asset lineage and finds every source, the dbt
+models and the scorecard drawn and connected, with their latest materializations and checks. Ctrl-C then stops
+the webserver and the daemon."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.conftest import AI_PULSE, PROJECT_ROOT, CliRunner, query
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+UI_START_TIMEOUT_S = 420
+SCORECARD = "marts/prediction_scorecard"
+CORE_FACT = "core/fct_stock_daily"
+
+ASSET_GRAPH_QUERY = """
+{ assetNodes {
+    assetKey { path } groupName dependencyKeys { path }
+    internalFreshnessPolicy { __typename ... on TimeWindowFreshnessPolicy { failWindowSeconds } }
+    assetMaterializations(limit: 1) { runId metadataEntries { label ... on IntMetadataEntry { intValue } } }
+    assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } }
+} }
+"""
+
+INSTANCE_QUERY = "{ instance { poolConfig { defaultPoolLimit } runQueueConfig { maxConcurrentRuns } } }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_ui(env: dict[str, str], port: int, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ai-pulse ui --port PORT` as a user starts it; stopped with Ctrl-C (SIGINT to its process group)."""
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(AI_PULSE), "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + UI_START_TIMEOUT_S
+            while f"AI Pulse UI: {url}" not in log_path.read_text(errors="replace"):
+                assert process.poll() is None, f"ai-pulse ui exited early:\n{log_path.read_text()}"
+                assert time.monotonic() < deadline, f"ai-pulse ui did not answer:\n{log_path.read_text()}"
+                time.sleep(1)
+            yield url, process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    pytest.fail(f"ai-pulse ui ignored Ctrl-C:\n{log_path.read_text()}")
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that mention `text` (the Dagster processes carry their DAGSTER_HOME)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in command:
+            found.append(command[:200])
+    return found
+
+
+def skip_first_visit_dialog(page: Page) -> None:
+    """Dagster greets a new instance with a community dialog; its Skip button closes it for good."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.wait_for(state="visible", timeout=15_000)
+    except PlaywrightTimeout:
+        return
+    skip.click()
+    skip.wait_for(state="hidden")
+
+
+def ancestors(deps: dict[str, list[str]], key: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [key]
+    while todo:
+        for parent in deps.get(todo.pop(), []):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
+        run_cli: CliRunner, pulse_env: dict[str, str], tmp_path: Path) -> None:
+    from orchestration.ingest import SOURCES
+
+    assert CHROMIUM.exists(), "Debian chromium is missing: `make test-setup` installs it (apt-get install chromium)"
+    run = run_cli("run")
+    assert run.returncode == 0, run.stderr
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    with running_ui(pulse_env, port, tmp_path / "ui.log") as (url, process), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 2200, "height": 1400})
+        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        skip_first_visit_dialog(page)
+        assert page.get_by_text("Global asset lineage").first.is_visible()
+
+        # The asset graph the lineage page draws, from the same GraphQL endpoint, through the browser.
+        response = page.request.post(f"{url}/graphql", data={"query": ASSET_GRAPH_QUERY})
+        assert response.ok, response.text()
+        nodes: list[dict[str, Any]] = response.json()["data"]["assetNodes"]
+        by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+        deps = {key: ["/".join(d["path"]) for d in n["dependencyKeys"]] for key, n in by_key.items()}
+        groups = {key: n["groupName"] for key, n in by_key.items()}
+        upstream_of_scorecard = ancestors(deps, SCORECARD)
+        assert {CORE_FACT, SCORECARD} <= by_key.keys()
+        assert CORE_FACT in upstream_of_scorecard
+        for source in SOURCES:
+            keys = {k for k, g in groups.items() if g == source}
+            assert keys, f"no asset of source {source} in the UI"
+            assert keys & upstream_of_scorecard, f"source {source} is not connected to {SCORECARD}"
+            for key in keys:
+                policy = by_key[key]["internalFreshnessPolicy"]
+                assert policy and policy["failWindowSeconds"] == 36 * 3600, f"{key} has no 36 h freshness policy"
+        missing = [k for k, n in by_key.items() if not n["assetMaterializations"]]
+        assert missing == [], f"assets without a materialization after `ai-pulse run`: {missing}"
+        scorecard_rows = {e["label"]: e.get("intValue") for e in
+                          by_key[SCORECARD]["assetMaterializations"][0]["metadataEntries"]}["dagster/row_count"]
+        warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+        assert scorecard_rows == query(warehouse, "select count(*) from marts.prediction_scorecard")[0][0] == 15
+        checks = [(k, c) for k, n in by_key.items() for c in n["assetChecksOrError"]["checks"]]
+        assert any(c["name"].startswith("gx_") for _, c in checks), "no Great Expectations check in the UI"
+        not_passed = [(k, c["name"]) for k, c in checks
+                      if (c["executionForLatestMaterialization"] or {}).get("status") != "SUCCEEDED"]
+        assert not_passed == [], f"checks without a passing latest run: {not_passed}"
+
+        # The webserver and daemon run on the project's instance settings: one run, one warehouse writer at a time.
+        instance = page.request.post(f"{url}/graphql", data={"query": INSTANCE_QUERY}).json()["data"]["instance"]
+        assert instance["poolConfig"]["defaultPoolLimit"] == 1
+        assert instance["runQueueConfig"]["maxConcurrentRuns"] == 1
+
+        # What the page draws: every group (all sources, each dbt layer) and the edges between them.
+        graph = page.locator("svg:has(foreignObject)").first
+        for group in sorted(set(groups.values())):
+            assert graph.locator(f'foreignObject [data-tooltip="{group}"]').first.is_visible(), group
+        group_edges = {(groups[p], groups[c]) for c, ps in deps.items() for p in ps if groups[p] != groups[c]}
+        assert graph.locator("path").count() >= len(group_edges) > 0
+        expect(page.get_by_text("(fetching statuses)")).to_have_count(0, timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "asset_lineage_groups.png"))
+
+        # Each source, the core fact and the scorecard, opened as the lineage page's own links do (groups
+        # expanded, the asset selected and centred): drawn with their latest materialization and edges, their
+        # checks passed where they have any.
+        expanded = urlencode({"expanded": ",".join(f"global@global:{g}" for g in sorted(set(groups.values())))})
+        names = [key.split("/")[-1] for key in by_key]
+        targets = [next(k for k in sorted(by_key) if groups[k] == source and names.count(k.split("/")[-1]) == 1)
+                   for source in SOURCES] + [CORE_FACT, SCORECARD]
+        for key in targets:
+            name = key.split("/")[-1]
+            page.goto(f"{url}/asset-groups/{quote(key, safe='')}?{expanded}", wait_until="networkidle")
+            node = graph.locator("foreignObject").filter(has=page.locator(f'text="{name}"')).first
+            expect(node).to_contain_text("Materialized")
+            if by_key[key]["assetChecksOrError"]["checks"]:
+                expect(node).to_contain_text("Passed")
+            expect(page.get_by_text(f"{key.split('/')[0]} / {name}")).to_be_visible()  # the side panel
+            assert graph.locator("path").count() > 0, f"{key} is drawn without edges"
+            page.screenshot(path=str(ARTIFACTS / f"asset_{key.replace('/', '__')}.png"))
+
+        # The whole graph, every group expanded, for the record.
+        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        page.keyboard.press("Alt+e")
+        for _ in range(4):
+            page.get_by_role("img", name="zoom_out").click()
+        page.wait_for_timeout(1000)
+        assert graph.locator("[class*=AssetNode_assetName]").count() > 0
+        page.screenshot(path=str(ARTIFACTS / "asset_lineage.png"))
+        browser.close()
+
+    assert process.returncode == 0
+    assert "Dagster services shut down." in (tmp_path / "ui.log").read_text()
+    assert processes_mentioning(pulse_env["DAGSTER_HOME"]) == [], "a Dagster process outlived Ctrl-C"
+    network_log = Path(pulse_env["AI_PULSE_NETWORK_LOG"])
+    assert not network_log.exists() or network_log.read_text() == "", network_log.read_text()
