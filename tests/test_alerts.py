@@ -123,7 +123,7 @@ def test_a_failed_run_alerts_in_the_log_and_posts_once_to_the_webhook(
     alert_lines = [r.getMessage() for r in caplog.records if r.name == "ai_pulse.alerts"]
     run_id = failed_run.run.run_id
     assert alert_lines[0].startswith(f"AI Pulse run {run_id} (refresh_everything) failed (2 problems): "
-                                     "check raw_stocks/prices:gx_stocks_prices: suite stock_prices failed")
+                                     "check raw_stocks/prices:gx_stock_prices: suite stock_prices failed")
     assert any("expect_column_values_to_be_between(close)" in line and '"trade_date": "2024-07-16"' in line
                for line in alert_lines[1:]), "the failed expectation and the offending row are named"
     assert alert_lines[-1] == f"alert webhook ({WEBHOOK_ENV}) called for run {run_id}: HTTP 204"
@@ -133,7 +133,7 @@ def test_a_failed_run_alerts_in_the_log_and_posts_once_to_the_webhook(
     assert path == f"/hooks/{CANARY}"
     assert payload["run_id"] == run_id and payload["job"] == "refresh_everything"
     assert payload["text"] == alert_lines[0]
-    assert any("gx_stocks_prices" in p and "2024-07-16" in p for p in payload["problems"])
+    assert any("gx_stock_prices" in p and "2024-07-16" in p for p in payload["problems"])
 
     written = everything_written(failed_run, caplog, capfd)
     assert alert_lines[0] in written, "the alert is also appended to logs/alerts.log"
@@ -165,4 +165,4 @@ def test_without_a_webhook_the_alert_is_only_logged(failed_run: FailedRun, monke
     fire_sensor(failed_run)
     messages = [r.getMessage() for r in caplog.records if r.name == "ai_pulse.alerts"]
     assert messages and all("webhook" not in m for m in messages)
-    assert "gx_stocks_prices" in messages[0]
+    assert "gx_stock_prices" in messages[0]
