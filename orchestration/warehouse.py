@@ -132,6 +132,8 @@ create table if not exists quality.check_results (
 def record_suite_outcome(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, outcome: SuiteOutcome) -> None:
     """Append one row per expectation to quality.check_results; the history feeds P10's indicator."""
     con.execute(CHECK_RESULTS_DDL)
+    if not outcome.outcomes:
+        return  # nothing was checked (no signals registered for the source)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.executemany(
         "insert into quality.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
