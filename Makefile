@@ -24,8 +24,8 @@ run: setup ## run the whole pipeline once on the bundled snapshot and print the 
 test-setup: setup ## what the tests need besides Python: Debian's chromium for browser tests
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: test-setup ## the whole test suite
-	$(UV) run pytest
+test: test-setup ## the whole test suite, one worker per core (tests sharing the bundled run stay on one)
+	$(UV) run pytest -n auto --dist loadgroup
 
 lint: setup ## ruff
 	$(UV) run ruff check .

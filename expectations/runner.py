@@ -58,8 +58,12 @@ class SuiteOutcome:
         """One readable paragraph naming the suite, each failed expectation and sample rows."""
         if self.note:
             return f"suite {self.suite}: {self.note}"
-        if self.success:
+        if self.success and not self.warnings:
             return f"suite {self.suite}: all {len(self.outcomes)} expectations passed on {self.rows_checked} rows"
+        if self.success:
+            return (f"suite {self.suite}: {len(self.outcomes) - len(self.warnings)} of {len(self.outcomes)} "
+                    f"expectations passed on {self.rows_checked} rows, {len(self.warnings)} warned (not blocking): "
+                    + "; ".join(o.describe() for o in self.warnings))
         return f"suite {self.suite} failed on {self.rows_checked} rows: " + "; ".join(
             o.describe() for o in self.failures)
 

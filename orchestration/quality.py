@@ -14,6 +14,8 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetKey,
+    AssetMaterialization,
     MetadataValue,
     asset_check,
 )
@@ -25,6 +27,8 @@ from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
+# The table every check appends to; dbt reads it as a source (P10), so its lineage shows who writes it.
+CHECK_RESULTS = AssetKey(["quality", "check_results"])
 
 
 def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
@@ -96,6 +100,10 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
         outcome = run_suite(runtime, spec)
         with duckdb.connect(str(runtime.settings.warehouse)) as con:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
+        context.op_execution_context.log_event(AssetMaterialization(
+            CHECK_RESULTS, description=f"results of suite {spec.name} on {asset.to_user_string()}",
+            metadata={"suite": spec.name, "checked_asset": asset.to_user_string(),
+                      "rows_added": len(outcome.outcomes), "failed_blocking": len(outcome.failures)}))
         if not outcome.success:
             context.log.error(outcome.summary())
         else:

@@ -201,12 +201,15 @@ def format_status(status: Status) -> str:
 def _check_lines(checks: list[CheckRow] | None) -> list[str]:
     if checks is None:
         return ["  no quality check has run yet"]
-    failed = [c for c in checks if not c.success]
+    failed = [c for c in checks if not c.success and c.blocking]
+    warned = [c for c in checks if not c.success and not c.blocking]
     assets = sorted({c.asset for c in checks})
     newest = _when(max((c.checked_at for c in checks), default=None))
-    if not failed:
+    if not failed and not warned:
         return [f"  all {len(checks)} expectations passed ({', '.join(assets)}; checked {newest})"]
-    lines = [f"  {len(failed)} of {len(checks)} expectations failed (checked {newest}):"]
-    lines += [f"  FAILED{'' if c.blocking else ' (warning)'} {c.asset} {c.suite}: {c.expectation}({c.column}) "
-              f"{c.unexpected_count or 0} unexpected; observed {c.observed}" for c in failed]
+    passed = len(checks) - len(failed) - len(warned)
+    lines = [f"  {passed} of {len(checks)} expectations passed, {len(failed)} failed (blocking), "
+             f"{len(warned)} warned ({', '.join(assets)}; checked {newest}):"]
+    lines += [f"  {'FAILED' if c.blocking else 'warning'} {c.asset} {c.suite}: {c.expectation}({c.column}) "
+              f"{c.unexpected_count or 0} unexpected; observed {c.observed}" for c in failed + warned]
     return lines

@@ -6,6 +6,7 @@ Each materialization carries the table's row count, newest date and a preview (o
 """
 
 
+import fcntl
 import json
 import logging
 import subprocess
@@ -31,16 +32,21 @@ LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "c
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, macro or config file."""
-    sources = [p for pattern in ("models/**/*", "macros/**/*", "*.yml") for p in TRANSFORM_DIR.glob(pattern)
-               if p.is_file()]
-    newest = max(p.stat().st_mtime for p in sources)
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= newest:
-        return MANIFEST
-    dbt = Path(sys.executable).with_name("dbt")
-    completed = subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR)],
-        capture_output=True, text=True, check=False)
+    """Parse the dbt project when its manifest is missing or older than any model, macro or config file.
+    Processes starting together (the webserver and the daemon, parallel tests) parse one at a time."""
+    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    with open(MANIFEST.with_name(".parse.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = [p for pattern in ("models/**/*", "macros/**/*", "*.yml") for p in TRANSFORM_DIR.glob(pattern)
+                   if p.is_file()]
+        newest = max(p.stat().st_mtime for p in sources)
+        if MANIFEST.exists() and MANIFEST.stat().st_mtime >= newest:
+            return MANIFEST
+        dbt = Path(sys.executable).with_name("dbt")
+        completed = subprocess.run(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
+             "--target-path", str(MANIFEST.parent)],
+            capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed in {TRANSFORM_DIR}:\n{completed.stdout}{completed.stderr}")
     return MANIFEST
@@ -65,6 +71,9 @@ COMBINED_LANE = "indicators"
 # Sources that the run's own quality checks write (not a loader): models reading them must run after every
 # check, so they join the combined lane, which starts only when all source lanes have passed their checks.
 CHECK_WRITTEN_SOURCES = frozenset({"quality"})
+# Sources whose models join the combined lane even when they read nothing else: the check-written ones, and the
+# registry, which has no check to wait for (it is validated when loaded). One dbt invocation fewer per run.
+COMBINED_LANE_SOURCES = CHECK_WRITTEN_SOURCES | {"raw_registry"}
 
 
 def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
@@ -91,7 +100,7 @@ def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
         if node["resource_type"] != "model":
             continue
         sources = upstream_sources(unique_id)
-        single = len(sources) == 1 and not sources & CHECK_WRITTEN_SOURCES
+        single = len(sources) == 1 and not sources & COMBINED_LANE_SOURCES
         lane = next(iter(sources)).removeprefix("raw_") if single else COMBINED_LANE
         lanes.setdefault(lane, []).append(node["name"])
     return {lane: sorted(models) for lane, models in sorted(lanes.items())}
@@ -130,9 +139,13 @@ def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, arg
                         warehouse: Path) -> Iterator[Any]:
     """Run dbt, then describe every model it built (views too) once dbt has released the DuckDB file.
 
+    Every invocation against one warehouse shares one dbt target folder beside it (runs on a warehouse are
+    serial). dbt keys its partial-parse state to the profile, which holds the warehouse path, so the first
+    invocation parses the project and the others reuse that parse instead of each parsing it again.
+
     dagster-dbt's `fetch_row_counts()` is not used: it opens dbt-duckdb's adapter inside this process and leaves a
     read-write connection to the warehouse open, which every later connection in the run then trips over."""
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=dbt_target_dir(warehouse))
 
     def key_of(event: Any) -> AssetKey | None:
         if isinstance(event, Output):
@@ -142,6 +155,11 @@ def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, arg
     yield from with_table_metadata(invocation.stream(), warehouse, key_of)
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError(f"dbt {' '.join(args)} failed")
+
+
+def dbt_target_dir(warehouse: Path) -> Path:
+    """dbt's target folder (compiled SQL, run results, dbt.log, partial-parse state) for one warehouse."""
+    return warehouse.parent / "dbt_target"
 
 
 class OfflineDbtCliResource(DbtCliResource):

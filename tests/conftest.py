@@ -112,6 +112,15 @@ class BundledRun:
     completed: subprocess.CompletedProcess[str]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests reading the shared bundled run form one group, which `make test` (`--dist loadgroup`) gives to a
+    single worker: the run then happens once per session, not once per worker."""
+    for item in items:
+        if "bundled_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("bundled_run"))
+
+
 @pytest.fixture(scope="session")
 def bundled_run(tmp_path_factory: pytest.TempPathFactory, guard_dir: Path) -> BundledRun:
     """The whole pipeline on the bundled snapshot, run once per test session (a full run costs ~30-60 s)."""

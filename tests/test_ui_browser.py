@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import AI_PULSE, PROJECT_ROOT, CliRunner, query
+from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, query
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
@@ -111,12 +111,11 @@ def ancestors(deps: dict[str, list[str]], key: str) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
-        run_cli: CliRunner, pulse_env: dict[str, str], tmp_path: Path) -> None:
+        bundled_run: BundledRun, tmp_path: Path) -> None:
     from orchestration.ingest import SOURCES
 
     assert CHROMIUM.exists(), "Debian chromium is missing: `make test-setup` installs it (apt-get install chromium)"
-    run = run_cli("run")
-    assert run.returncode == 0, run.stderr
+    pulse_env = bundled_run.env  # the UI shows the instance and warehouse of the shared `ai-pulse run`
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     with running_ui(pulse_env, port, tmp_path / "ui.log") as (url, process), sync_playwright() as playwright:
