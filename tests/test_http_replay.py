@@ -7,11 +7,15 @@ import datetime as dt
 import gzip
 import json
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from ingestion.http import HttpClient, RecordingTransport, ReplayTransport, SourceError
+from ingestion.http import HttpClient, LiveTransport, RecordingTransport, ReplayTransport, SourceError
 from ingestion.snapshot import SnapshotError, load_manifest, load_recordings
 from tests.snapshot_factory import SnapshotBuilder
 
@@ -95,6 +99,79 @@ def test_429_then_200_is_retried_honouring_retry_after(snap: SnapshotBuilder) ->
     assert (reply.status, body) == (200, {"ok": True})
     assert client.transport.waits == [7.0, 0.0]
     assert client.requests_sent == 3
+
+
+def test_429_without_retry_after_backs_off_exponentially(snap: SnapshotBuilder) -> None:
+    for order in (1, 2):
+        snap.exchange(f"{API}/busy", status=429, body={"message": "too many requests"}, order=order)
+    snap.exchange(f"{API}/busy", body={"ok": True}, order=3)
+    snap.write()
+    client = client_for(snap.root)
+    assert client.get_json(f"{API}/busy", source="trends", signal="ChatGPT")[1] == {"ok": True}
+    assert client.transport.waits == [1.0, 2.0]
+
+
+def test_a_5xx_burst_is_ridden_out_and_the_data_loads(snap: SnapshotBuilder) -> None:
+    for order, status in enumerate((502, 503, 500), start=1):
+        snap.exchange(f"{API}/flaky", status=status, text="<html>Bad Gateway</html>", order=order)
+    snap.exchange(f"{API}/flaky", body={"ok": True}, order=4)
+    snap.write()
+    client = client_for(snap.root)
+    assert client.get_json(f"{API}/flaky", source="regulatory", signal="artificial intelligence")[1] == {"ok": True}
+    assert client.requests_sent == 4
+
+
+def test_an_html_error_page_with_status_200_is_a_clear_error(snap: SnapshotBuilder) -> None:
+    snap.exchange(f"{API}/maintenance", text="<!DOCTYPE html><html><body>Back soon</body></html>",
+                  headers={"Content-Type": "text/html"})
+    snap.write()
+    with pytest.raises(SourceError, match=r"\[github a/b\] HTTP 200 body is not valid JSON \('<!DOCTYPE html>"):
+        client_for(snap.root).get_json(f"{API}/maintenance", source="github", signal="a/b")
+
+
+class SlowServer(BaseHTTPRequestHandler):
+    """A local HTTP server that stalls its first `stalls` answers past the client's timeout."""
+
+    stalls = 0
+    served = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        SlowServer.served += 1
+        if SlowServer.served <= SlowServer.stalls:
+            time.sleep(1.0)
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    SlowServer.stalls, SlowServer.served = 0, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_timeouts_are_retried_then_fail_naming_source_and_signal(slow_server: str) -> None:
+    # The live transport against a real (local) server: the only way to see a real read timeout.
+    client = HttpClient(transport=LiveTransport(), user_agent="AI-Pulse tests", timeout=0.2, max_attempts=3,
+                        backoff_base=0.01)
+    SlowServer.stalls = 1
+    reply, body = client.get_json(f"{slow_server}/chart", source="stocks", signal="NVDA")
+    assert (reply.status, body, client.requests_sent) == (200, {"ok": True}, 2)
+    SlowServer.stalls, SlowServer.served = 10, 0
+    with pytest.raises(SourceError, match=r"\[stocks NVDA\] ReadTimeout talking to 127\.0\.0\.1:\d+ after 3 "
+                                          r"attempts — the API is failing or rate limiting; the next run retries"):
+        client.get_json(f"{slow_server}/chart", source="stocks", signal="NVDA")
 
 
 def test_github_rate_limit_waits_for_the_reset_time(snap: SnapshotBuilder) -> None:

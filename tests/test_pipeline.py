@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from orchestration.warehouse import writer_lock
-from tests.conftest import BundledRun, CliRunner, query
+from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, CliRunner, query
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 
 D = dt.date
@@ -143,6 +146,42 @@ def test_a_recorded_run_replays_to_the_same_warehouse_and_no_token_is_kept_anywh
         assert canary not in output
 
 
+@pytest.mark.slow
+def test_a_run_killed_mid_load_loses_nothing_and_the_next_run_completes_it(
+        run_cli: CliRunner, bundled_run: BundledRun, pulse_env: dict[str, str], tmp_path: Path) -> None:
+    warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bundled_run.warehouse, warehouse)
+    before = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
+    newer = tmp_path / "newer"
+    gained = extend_bundled(newer, D(2026, 1, 5))
+
+    # kill -9 the whole run (dlt, and dbt if it got that far) once the first source has fetched its signals:
+    # the other sources are still fetching and that one is normalizing and loading.
+    run = subprocess.Popen([str(AI_PULSE), "run", "--snapshot", str(newer)], env=pulse_env, cwd=PROJECT_ROOT,
+                           stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        for line in run.stderr:
+            if "signals fetched" in line:
+                break
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    # The file opens and nothing half-written is visible: the facts and marts are the last complete ones.
+    assert {table: table_rows(warehouse, table) for table in CONTRACT_TABLES} == before
+
+    again = run_cli("run", "--snapshot", str(newer))
+    assert again.returncode == 0, again.stderr
+    for table, day in FACT_TABLES.items():
+        new = f"select count(*) from {table} where {day} > '{BUNDLED_AS_OF}'"  # noqa: S608 - constants
+        assert query(warehouse, new)[0][0] == gained[table], f"{table} lost or doubled rows"
+        old = f"select * from {table} where {day} <= '{BUNDLED_AS_OF}' order by all"  # noqa: S608 - constants
+        assert query(warehouse, old) == before[table], table
+    keys = query(warehouse, "select count(*), count(distinct (ticker, trade_date)) from raw_stocks.prices")[0]
+    assert keys[0] == keys[1]
+
+
 def test_cli_configuration_errors_exit_2_with_a_clear_message(run_cli: CliRunner, tmp_path: Path) -> None:
     missing = run_cli("run", "--snapshot", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
@@ -158,6 +197,11 @@ def test_cli_configuration_errors_exit_2_with_a_clear_message(run_cli: CliRunner
     broken.write_text("signals: [\n")
     bad_registry = run_cli("run", env={"AI_PULSE_REGISTRY": str(broken)})
     assert bad_registry.returncode == 2 and str(broken) in bad_registry.stderr
+    # /proc takes no new files, not even from root: as good as a read-only directory.
+    unwritable = run_cli("run", "--warehouse", "/proc/ai_pulse/ai_pulse.duckdb")
+    assert unwritable.returncode == 1
+    assert "cannot create the warehouse at /proc/ai_pulse/ai_pulse.duckdb" in unwritable.stderr
+    assert "choose a writable path with --warehouse or AI_PULSE_WAREHOUSE" in unwritable.stderr
 
 
 def test_a_second_writer_gets_warehouse_busy(run_cli: CliRunner, pulse_env: dict[str, str]) -> None:
