@@ -9,7 +9,7 @@ UV := python3 -m uv
 endif
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup run test test-setup lint
+.PHONY: help setup run test test-setup lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test-setup: setup ## what the tests need besides Python: Debian's chromium for b
 
 test: test-setup ## the whole test suite, one worker per core (tests sharing the bundled run stay on one)
 	$(UV) run pytest -n auto --dist loadgroup
+
+bench: setup ## the benchmark: cold, no-op and one-day runs, a synthetic scale run vs the DuckDB floor, requests
+	$(UV) run python bench/run.py $(BENCH_ARGS)
 
 lint: setup ## ruff
 	$(UV) run ruff check .

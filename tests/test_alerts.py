@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, build_run_status_sensor_context
 
 from orchestration.alerts import ALERT_SENSOR_NAME, WEBHOOK_ENV
+from tests.conftest import local_server
 from tests.snapshot_factory import Bar, SnapshotBuilder
 
 D = dt.date
@@ -88,12 +88,8 @@ class Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[str]:
     Receiver.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/{CANARY}"
-    server.shutdown()
-    server.server_close()
+    with local_server(Receiver) as url:
+        yield f"{url}/hooks/{CANARY}"
 
 
 def fire_sensor(failed: FailedRun) -> None:

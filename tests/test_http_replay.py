@@ -7,16 +7,16 @@ import datetime as dt
 import gzip
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from ingestion.http import HttpClient, LiveTransport, RecordingTransport, ReplayTransport, SourceError
 from ingestion.snapshot import SnapshotError, load_manifest, load_recordings
+from tests.conftest import local_server
 from tests.snapshot_factory import SnapshotBuilder
 
 API = "https://api.example.test"
@@ -140,11 +140,14 @@ class SlowServer(BaseHTTPRequestHandler):
         if SlowServer.served <= SlowServer.stalls:
             time.sleep(1.0)
         body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and hung up, as it should
 
     def log_message(self, *args: object) -> None:
         pass
@@ -153,12 +156,8 @@ class SlowServer(BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_server() -> Iterator[str]:
     SlowServer.stalls, SlowServer.served = 0, 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with local_server(SlowServer) as url:
+        yield url
 
 
 def test_timeouts_are_retried_then_fail_naming_source_and_signal(slow_server: str) -> None:

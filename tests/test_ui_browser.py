@@ -86,6 +86,18 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses that listen on `port`, from the kernel's socket tables (IPv4 and IPv6, hex)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
 def skip_first_visit_dialog(page: Page) -> None:
     """Dagster greets a new instance with a community dialog; its Skip button closes it for good."""
     skip = page.get_by_role("button", name="Skip")
@@ -121,6 +133,8 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
     with running_ui(pulse_env, port, tmp_path / "ui.log") as (url, process), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 2200, "height": 1400})
+        # Reachable from this machine only: the webserver listens on 127.0.0.1 (0100007F), nowhere else.
+        assert listening_addresses(port) == {"0100007F"}
         page.goto(f"{url}/asset-groups", wait_until="networkidle")
         skip_first_visit_dialog(page)
         assert page.get_by_text("Global asset lineage").first.is_visible()
