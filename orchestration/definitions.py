@@ -13,7 +13,7 @@ from ingestion.registry import load_registry
 from ingestion.settings import RunSettings
 from orchestration.alerts import build_alert_sensor
 from orchestration.ingest import build_ingest_assets
-from orchestration.quality import QUALITY_CHECKS
+from orchestration.quality import CHECK_RESULTS_SPEC, QUALITY_CHECKS
 from orchestration.report.asset import build_report_asset
 from orchestration.resources import PulseResource
 from orchestration.schedules import nightly_schedule, refresh_everything
@@ -26,7 +26,7 @@ def build_definitions(settings: RunSettings) -> Definitions:
     registry = load_registry()
     transform = build_dbt_assets()
     return Definitions(
-        assets=[*build_ingest_assets(registry, settings), *transform,
+        assets=[*build_ingest_assets(registry, settings), CHECK_RESULTS_SPEC, *transform,
                 build_report_asset([key for lane in transform for key in lane.keys])],
         asset_checks=QUALITY_CHECKS,
         jobs=[refresh_everything],

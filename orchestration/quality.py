@@ -16,6 +16,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetKey,
     AssetMaterialization,
+    AssetSpec,
     MetadataValue,
     asset_check,
 )
@@ -27,8 +28,13 @@ from orchestration.resources import PulseResource, Runtime
 from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
-# The table every check appends to; dbt reads it as a source (P10), so its lineage shows who writes it.
+# The table every check appends to. The checks write it (each records a materialization of it) and dbt reads it
+# as a source for P10, so it is declared here, not materialized by a step of its own.
 CHECK_RESULTS = AssetKey(["quality", "check_results"])
+CHECK_RESULTS_SPEC = AssetSpec(
+    CHECK_RESULTS, group_name="quality", owners=["team:ai-pulse"], kinds={"great_expectations", "duckdb"},
+    description="One row per expectation of every Great Expectations validation of every run (run id, asset, "
+                "suite, expectation, success, observed value, checked at): the quality history behind P10.")
 
 
 def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:

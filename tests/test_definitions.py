@@ -16,6 +16,7 @@ import pytest
 from dagster import (
     AssetKey,
     AssetMaterialization,
+    AssetsDefinition,
     Backoff,
     DagsterInstance,
     DefaultScheduleStatus,
@@ -30,6 +31,7 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.loader import LoadingContextForTest
 
 from ingestion.settings import ConfigError
+from orchestration.quality import CHECK_RESULTS
 from tests.update_asset_snapshot import SNAPSHOT, asset_snapshot_lines, snapshot_definitions
 
 SCORECARD = AssetKey(["marts", "prediction_scorecard"])
@@ -108,13 +110,20 @@ def test_assets_say_what_they_are_who_owns_them_and_what_they_hold(defs: Definit
     dlt_keys = set().union(*source_assets(defs).values())
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if not node.is_materializable:
-            continue  # quality/check_results: written by the checks, seen by dbt as a source
         assert node.owners == ["team:ai-pulse"], key
         assert (node.description or "").strip(), f"{key.to_user_string()} has no description"
+        if not node.is_materializable:
+            assert key == CHECK_RESULTS and node.group_name == "quality", "only the checks' table is not a step"
+            assert node.kinds == {"great_expectations", "duckdb"}
+            continue
         expected = {"dlt", "duckdb"} if key in dlt_keys else {"html", "plotly"} if key.path[0] == "reports" else {
             "dbt", "duckdb"}
         assert node.kinds == expected, key
+
+
+def steps(defs: Definitions) -> list[AssetsDefinition]:
+    """The assets a run computes (the checks' table is declared as a spec, written by the checks)."""
+    return [d for d in defs.assets or [] if isinstance(d, AssetsDefinition)]
 
 
 def test_source_assets_go_stale_after_36_hours_and_retry_with_backoff(defs: Definitions) -> None:
@@ -126,7 +135,7 @@ def test_source_assets_go_stale_after_36_hours_and_retry_with_backoff(defs: Defi
             assert policy is not None and policy.fail_window.to_timedelta() == dt.timedelta(hours=36), key
         else:
             assert policy is None, f"{key.to_user_string()}: freshness is judged on the sources only"
-    for assets_def in defs.assets or []:
+    for assets_def in steps(defs):
         keys = set(assets_def.keys)
         if keys <= dlt_keys:
             retry = assets_def.op.retry_policy
@@ -180,7 +189,7 @@ def test_nightly_schedule_runs_everything_at_2_utc_by_default(defs: Definitions)
     graph = defs.resolve_asset_graph()
     assert job.asset_layer.selected_asset_keys == graph.materializable_asset_keys
     # Every step there is (each source's load, the GX checks, dbt) is in the nightly job.
-    every_op = {d.op.name for d in [*(defs.assets or []), *(defs.asset_checks or [])]}
+    every_op = {d.op.name for d in [*steps(defs), *(defs.asset_checks or [])]}
     assert {node.name for node in job.all_node_defs} == every_op
 
     with DagsterInstance.ephemeral() as instance:

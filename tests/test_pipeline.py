@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.registry import load_registry
 from orchestration.warehouse import writer_lock
 from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, CliRunner, query
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
@@ -252,8 +254,9 @@ def test_p04_verdict_comes_from_the_snapshot_and_sql_reads_it_read_only(
     session = run_cli("sql", stdin="\\dt marts\n.schema marts.ind_p04_hardware_race\nselect count(*) as n\n"
                                    "from marts.prediction_scorecard;\n.mode json\nselect 1 as one;\n.quit\n")
     assert session.returncode == 0, session.stderr
-    assert "marts.ind_p04_hardware_race  table  P04, the race for AI hardware" in session.stdout
-    assert "value                     DOUBLE   Return since the last close of the previous year" in session.stdout
+    title = next(p.title for p in load_registry().predictions if p.id == "P04")
+    assert re.search(rf"^marts\.ind_p04_hardware_race +table +P04, {re.escape(title[:30])}", session.stdout, re.M)
+    assert re.search(r"^value +DOUBLE +The indicator value: year-to-date price return", session.stdout, re.M)
     assert "n\n--\n15\n(1 row)" in session.stdout
     assert '"one": 1' in session.stdout
 
