@@ -27,6 +27,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-back
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 UI_START_TIMEOUT_S = 420
+# The UI fills in each asset's status after the page has loaded; on a busy machine (the suite runs pipelines on
+# every core meanwhile) that takes longer than Playwright's 5 s default for an assertion.
+expect.set_options(timeout=30_000)
 SCORECARD = "marts/prediction_scorecard"
 CORE_FACT = "core/fct_stock_daily"
 
