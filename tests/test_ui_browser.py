@@ -136,6 +136,7 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
     with running_ui(pulse_env, port, tmp_path / "ui.log") as (url, process), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 2200, "height": 1400})
+        page.set_default_timeout(90_000)  # navigations too, on a machine busy with other tests' pipelines
         # Reachable from this machine only: the webserver listens on 127.0.0.1 (0100007F), nowhere else.
         assert listening_addresses(port) == {"0100007F"}
         page.goto(f"{url}/asset-groups", wait_until="networkidle")
@@ -204,7 +205,8 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
             page.screenshot(path=str(ARTIFACTS / f"asset_{key.replace('/', '__')}.png"))
 
         # The whole graph, every group expanded, for the record.
-        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        page.goto(f"{url}/asset-groups", wait_until="load")
+        expect(graph.locator("foreignObject").first).to_be_visible()
         page.keyboard.press("Alt+e")
         for _ in range(4):
             page.get_by_role("img", name="zoom_out").click()
