@@ -35,6 +35,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from ingestion.registry import load_registry  # noqa: E402
+from ingestion.registry_tables import SOURCE_DATASETS  # noqa: E402
 from ingestion.settings import BUNDLED_SNAPSHOT  # noqa: E402
 from ingestion.snapshot import load_manifest  # noqa: E402
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled, trading_days  # noqa: E402
@@ -158,8 +159,7 @@ def minimum_requests() -> int:
     """One request per registered signal and dataset: what a nightly run needs at least for one new day (a GitHub
     repo has two datasets, its repository object and its star archive)."""
     registry = load_registry()
-    datasets = {"stocks": 1, "trends": 1, "github": 2, "regulatory": 1}
-    return sum(len(registry.signals_for(source)) * n for source, n in datasets.items())
+    return sum(len(registry.signals_for(source)) * len(datasets) for source, datasets in SOURCE_DATASETS.items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="ai_pulse_bench_") as scratch:
         work = Path(scratch)
-        results: dict[str, Any] = {}
         print("bench: (a) cold full replay of the bundled snapshot …", file=sys.stderr)
         nightly = environment(work / "nightly")
         cold = measure(["-q", "run"], nightly)

@@ -126,7 +126,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def bundled_run(tmp_path_factory: pytest.TempPathFactory, guard_dir: Path) -> BundledRun:
-    """The whole pipeline on the bundled snapshot, run once per test session (a full run costs ~30-60 s)."""
+    """The whole pipeline on the bundled snapshot, run once per test session (a full run costs about two
+    minutes on two cores)."""
     env = isolated_env(tmp_path_factory.mktemp("bundled"), guard_dir)
     completed = invoke(("run",), env)
     assert completed.returncode == 0, completed.stderr
