@@ -140,9 +140,11 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
         page.set_default_timeout(90_000)  # navigations too, on a machine busy with other tests' pipelines
         # Reachable from this machine only: the webserver listens on 127.0.0.1 (0100007F), nowhere else.
         assert listening_addresses(port) == {"0100007F"}
-        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        # Navigations wait for the page and then for what it draws: the UI keeps polling, so the network never
+        # goes quiet for long on a busy machine.
+        page.goto(f"{url}/asset-groups", wait_until="load")
         skip_first_visit_dialog(page)
-        assert page.get_by_text("Global asset lineage").first.is_visible()
+        expect(page.get_by_text("Global asset lineage").first).to_be_visible()
 
         # The asset graph the lineage page draws, from the same GraphQL endpoint, through the browser.
         response = page.request.post(f"{url}/graphql", data={"query": ASSET_GRAPH_QUERY})
@@ -181,7 +183,7 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
         # What the page draws: every group (all sources, each dbt layer) and the edges between them.
         graph = page.locator("svg:has(foreignObject)").first
         for group in sorted(set(groups.values())):
-            assert graph.locator(f'foreignObject [data-tooltip="{group}"]').first.is_visible(), group
+            expect(graph.locator(f'foreignObject [data-tooltip="{group}"]').first).to_be_visible()
         group_edges = {(groups[p], groups[c]) for c, ps in deps.items() for p in ps if groups[p] != groups[c]}
         assert graph.locator("path").count() >= len(group_edges) > 0
         expect(page.get_by_text("(fetching statuses)")).to_have_count(0, timeout=30_000)
@@ -196,7 +198,7 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
                    for source in SOURCES] + [CORE_FACT, SCORECARD]
         for key in targets:
             name = key.split("/")[-1]
-            page.goto(f"{url}/asset-groups/{quote(key, safe='')}?{expanded}", wait_until="networkidle")
+            page.goto(f"{url}/asset-groups/{quote(key, safe='')}?{expanded}", wait_until="load")
             node = graph.locator("foreignObject").filter(has=page.locator(f'text="{name}"')).first
             expect(node).to_contain_text("Materialized")
             if by_key[key]["assetChecksOrError"]["checks"]:
