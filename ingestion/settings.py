@@ -28,7 +28,7 @@ class RunSettings:
 
     mode: str
     snapshot_dir: Path
-    warehouse: Path
+    warehouse: Warehouse
     record_dir: Path | None = None
     full_refresh: bool = False
 
@@ -69,15 +69,69 @@ def resolve_registry() -> Path:
     return Path(os.environ.get("AI_PULSE_REGISTRY") or DEFAULT_REGISTRY).expanduser().resolve()
 
 
-def resolve_warehouse(cli_value: str | os.PathLike[str] | None = None) -> Path:
-    """`--warehouse` beats `AI_PULSE_WAREHOUSE`, which beats `warehouse/ai_pulse.duckdb`."""
+MOTHERDUCK_PREFIX = "md:"
+MOTHERDUCK_TOKEN_ENV = "MOTHERDUCK_TOKEN"
+
+
+@dataclass(frozen=True)
+class HostedWarehouse:
+    """A MotherDuck database (`md:<database>`) in place of the local DuckDB file.
+
+    It answers what the pipeline asks of a local warehouse path: `str()` is what DuckDB, dlt and dbt connect to,
+    `parent` is the local folder for the run's own files (lock, dlt state, dbt target, logs, report), `stem` names
+    them. The access token never appears here: DuckDB's MotherDuck extension, dlt and dbt-duckdb each read it from
+    `MOTHERDUCK_TOKEN` in the environment, so it stays out of connection strings, logs and Dagster's run config."""
+
+    database: str
+    parent: Path
+
+    def __str__(self) -> str:
+        return f"{MOTHERDUCK_PREFIX}{self.database}"
+
+    @property
+    def name(self) -> str:
+        return f"motherduck_{self.database}"
+
+    @property
+    def stem(self) -> str:
+        return self.name
+
+    def with_name(self, name: str) -> Path:
+        return self.parent / name
+
+    def exists(self) -> bool:
+        """A hosted database is there to connect to; if it is not, MotherDuck's own error says so."""
+        return True
+
+
+Warehouse = Path | HostedWarehouse
+
+
+def resolve_warehouse(cli_value: str | os.PathLike[str] | None = None) -> Warehouse:
+    """`--warehouse` beats `AI_PULSE_WAREHOUSE`, which beats `warehouse/ai_pulse.duckdb`. `md:<database>` is the one
+    setting that moves the warehouse to MotherDuck, for dlt's loads and dbt's models alike."""
     raw = cli_value or os.environ.get("AI_PULSE_WAREHOUSE") or DEFAULT_WAREHOUSE
+    if str(raw).startswith(MOTHERDUCK_PREFIX):
+        return _hosted_warehouse(str(raw))
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = Path.cwd() / path
     if path.exists() and path.is_dir():
         raise ConfigError(f"warehouse path {path} is a directory; give a file path such as {path}/ai_pulse.duckdb")
     return path.resolve()
+
+
+def _hosted_warehouse(raw: str) -> HostedWarehouse:
+    database = raw.removeprefix(MOTHERDUCK_PREFIX)
+    if "?" in database:
+        raise ConfigError(f"AI_PULSE_WAREHOUSE / --warehouse {MOTHERDUCK_PREFIX}… takes a database name only; the "
+                          f"access token belongs in {MOTHERDUCK_TOKEN_ENV}, never in the warehouse setting")
+    if not database.replace("_", "").isalnum():
+        raise ConfigError(f"{raw!r} does not name a MotherDuck database; give e.g. md:ai_pulse (letters, digits, _)")
+    if not os.environ.get(MOTHERDUCK_TOKEN_ENV, "").strip():
+        raise ConfigError(f"the warehouse {raw} is hosted on MotherDuck and {MOTHERDUCK_TOKEN_ENV} is not set; export "
+                          "an access token from the MotherDuck UI (Settings → Access tokens)")
+    return HostedWarehouse(database=database, parent=DEFAULT_WAREHOUSE.parent / f"motherduck_{database}")
 
 
 def resolve_settings(

@@ -14,9 +14,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from ingestion.settings import Warehouse
 from orchestration.environment import configure_environment
 from orchestration.terminal import format_table, progress_level
 
@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ai-pulse",
         description="AI Pulse measures the 2024 AI predictions with public signals "
                     "(dlt → DuckDB → Great Expectations → dbt, orchestrated by Dagster).",
-        epilog="Environment: AI_PULSE_WAREHOUSE, AI_PULSE_SNAPSHOT, AI_PULSE_MODE (replay|live), GITHUB_TOKEN.",
+        epilog="Environment: AI_PULSE_WAREHOUSE (a DuckDB file, or md:<database> for MotherDuck with "
+               "MOTHERDUCK_TOKEN), AI_PULSE_SNAPSHOT, AI_PULSE_MODE (replay|live), GITHUB_TOKEN.",
     )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
@@ -73,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     origin.add_argument("--live", action="store_true", help="call the live APIs instead of replaying")
     run.add_argument("--record", metavar="DIR", help="also write every response to DIR (new or empty) as a snapshot "
                      "that replays to the same warehouse; with a replay, re-records what the snapshot serves")
-    run.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: $AI_PULSE_WAREHOUSE or "
-                     "warehouse/ai_pulse.duckdb)")
+    run.add_argument("--warehouse", metavar="PATH", help="DuckDB file, or md:<database> for a MotherDuck database "
+                     "(default: $AI_PULSE_WAREHOUSE or warehouse/ai_pulse.duckdb)")
     run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")
     run.set_defaults(handler=_cmd_run)
 
@@ -187,7 +188,7 @@ def _failure_lines(result: Any) -> list[str]:
     return failure_lines(result.all_events)
 
 
-def _print_scorecard(warehouse: Path) -> None:
+def _print_scorecard(warehouse: Warehouse) -> None:
     """The verdicts as a table, then every evidence sentence in full (wrapped), so no number is cut off."""
     import textwrap
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import dlt
-import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -35,9 +34,9 @@ from ingestion.regulatory import regulatory_source
 from ingestion.settings import RunSettings, source_stale_after
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
-from orchestration.resources import PulseResource, Runtime
+from orchestration.resources import PulseResource, Runtime, warehouse_destination
 from orchestration.table_metadata import with_table_metadata
-from orchestration.warehouse import source_data_suspect, table_columns
+from orchestration.warehouse import connect, source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
@@ -107,7 +106,7 @@ def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | N
     warehouse = runtime.settings.warehouse
     if not warehouse.exists():
         return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         if source_data_suspect(con, source):
             log.warning("[%s] the last quality check failed; reloading the source in full", source)
             return "drop_sources"
@@ -129,7 +128,7 @@ def build_ingest_assets(registry: Registry, settings: RunSettings) -> list[Any]:
 def _source_assets(name: str, factory: SourceFactory, registry: Registry, settings: RunSettings) -> Any:
     definition_pipeline = dlt.pipeline(
         pipeline_name=f"ai_pulse_{name}",
-        destination=dlt.destinations.duckdb(str(settings.warehouse)),
+        destination=warehouse_destination(settings.warehouse),
         dataset_name=f"raw_{name}",
         pipelines_dir=str(settings.pipelines_dir),
     )

@@ -25,7 +25,7 @@ from expectations.runner import SuiteOutcome, validate_frame
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import previous_rows_checked, record_suite_outcome, table_exists
+from orchestration.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
 # The table every check appends to. The checks write it (each records a materialization of it) and dbt reads it
@@ -54,7 +54,7 @@ def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
     warehouse = runtime.settings.warehouse
     if not runtime.registry.signals_for(spec.source):
         return SuiteOutcome(spec.name, 0, [], note=f"nothing to check: no {spec.source} signals are registered")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         frame = _read(con, spec.schema, spec.table)
         related = {name: _read(con, spec.schema, name) for name in spec.related_tables}
         previous = previous_rows_checked(con, raw_key(spec.source, spec.guarded_table).to_user_string(), spec.name)
@@ -104,7 +104,7 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
     def _check(context: AssetCheckExecutionContext, pulse: PulseResource) -> AssetCheckResult:
         runtime = pulse.runtime
         outcome = run_suite(runtime, spec)
-        with duckdb.connect(str(runtime.settings.warehouse)) as con:
+        with connect(runtime.settings.warehouse, read_only=False) as con:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         context.op_execution_context.log_event(AssetMaterialization(
             CHECK_RESULTS, description=f"results of suite {spec.name} on {asset.to_user_string()}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dagster import ConfigurableResource
@@ -12,7 +13,7 @@ from pydantic import PrivateAttr
 from ingestion.http import HttpClient, make_transport
 from ingestion.registry import Registry, load_registry
 from ingestion.registry_tables import SOURCE_DATASETS
-from ingestion.settings import RunSettings
+from ingestion.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
 from ingestion.snapshot import Manifest, load_manifest, recording_manifest, write_manifest
 
 
@@ -42,10 +43,18 @@ class Runtime:
         self.settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
         return dlt.pipeline(
             pipeline_name=f"ai_pulse_{source}",
-            destination=dlt.destinations.duckdb(str(self.settings.warehouse)),
+            destination=warehouse_destination(self.settings.warehouse),
             dataset_name=f"raw_{source}",
             pipelines_dir=str(self.settings.pipelines_dir),
         )
+
+
+def warehouse_destination(warehouse: Warehouse) -> Any:
+    """dlt's destination for the warehouse: the local DuckDB file, or the MotherDuck database (token from the
+    environment, see HostedWarehouse)."""
+    if isinstance(warehouse, HostedWarehouse):
+        return dlt.destinations.motherduck(str(warehouse))
+    return dlt.destinations.duckdb(str(warehouse))
 
 
 class PulseResource(ConfigurableResource):
@@ -67,7 +76,8 @@ class PulseResource(ConfigurableResource):
 
     @property
     def settings(self) -> RunSettings:
-        return RunSettings(mode=self.mode, snapshot_dir=Path(self.snapshot_dir), warehouse=Path(self.warehouse),
+        return RunSettings(mode=self.mode, snapshot_dir=Path(self.snapshot_dir),
+                           warehouse=resolve_warehouse(self.warehouse),
                            record_dir=Path(self.record_dir) if self.record_dir else None,
                            full_refresh=self.full_refresh)
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import duckdb
 
+from ingestion.settings import Warehouse
 from orchestration.terminal import format_table
 from orchestration.warehouse import WarehouseBusy, WarehouseError, connect, list_tables
 
@@ -31,7 +32,7 @@ Statements end with ';' and may span lines. The warehouse is read-only here.
   .quit             (or \\q, Ctrl-D)"""
 
 
-def run_statement(warehouse: Path, sql: str, output: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+def run_statement(warehouse: Warehouse, sql: str, output: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
                   max_rows: int | None = None) -> bool:
     """Run one statement read-only and print its result; on a DuckDB error print its message (plus the tables
     when a name was not found). Returns whether it succeeded."""
@@ -100,7 +101,7 @@ def _describe_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
 class Shell:
     """The interactive prompt: SQL statements plus a few dot-commands to find one's way around."""
 
-    def __init__(self, warehouse: Path, output: str) -> None:
+    def __init__(self, warehouse: Warehouse, output: str) -> None:
         self.warehouse = warehouse
         self.output = output
 
@@ -160,7 +161,7 @@ class Shell:
                 buffer = []
 
 
-def _enable_line_editing(warehouse: Path) -> None:
+def _enable_line_editing(warehouse: Warehouse) -> None:
     """Arrow keys and a history kept beside the warehouse, where the terminal supports it."""
     if not sys.stdin.isatty():
         return

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
-from ingestion.settings import nightly_cron
+from ingestion.settings import Warehouse, nightly_cron
 from orchestration.terminal import format_table
 from orchestration.warehouse import CheckRow, WarehouseBusy, connect, latest_check_results, table_exists
 
@@ -42,7 +41,7 @@ class TableFreshness:
 class Status:
     """Everything `ai-pulse status` prints; `problem` says why the warehouse could not be read."""
 
-    warehouse: Path
+    warehouse: Warehouse
     cron: str
     next_run: dt.datetime
     last_run: LastRun | None = None
@@ -81,7 +80,7 @@ def last_run() -> LastRun | None:
                    warehouse=run.tags.get("ai_pulse/warehouse"))
 
 
-def collect_status(warehouse: Path, now: dt.datetime | None = None) -> Status:
+def collect_status(warehouse: Warehouse, now: dt.datetime | None = None) -> Status:
     """Read the Dagster instance and the warehouse (read-only); a missing or busy warehouse is reported, not
     raised."""
     cron = nightly_cron()
@@ -167,7 +166,7 @@ def format_status(status: Status) -> str:
         lines.append(f"Last run:     {run.status} · {run.mode or 'unknown'} · started {_when(run.started)}, "
                      f"ended {_when(run.ended)}{took}")
         lines.append(f"              run id {run.run_id}")
-        if run.warehouse and Path(run.warehouse) != status.warehouse:
+        if run.warehouse and run.warehouse != str(status.warehouse):
             lines.append(f"              (that run wrote {run.warehouse}, not this warehouse)")
     lines.append(f"Next run:     {_when(status.next_run)} (cron '{status.cron}' UTC, fired by the Dagster daemon "
                  "that `ai-pulse ui` starts)")

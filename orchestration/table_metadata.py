@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import duckdb
 from dagster import AssetKey, MetadataValue, Output, TableColumn, TableSchema
 
-from orchestration.warehouse import table_exists
+from ingestion.settings import Warehouse
+from orchestration.warehouse import connect, table_exists
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
@@ -88,7 +88,7 @@ def _table_of(key: AssetKey) -> tuple[str, str] | None:
     return (key.path[0], key.path[1]) if len(key.path) == 2 else None
 
 
-def with_table_metadata(events: Iterable[Any], warehouse: Path,
+def with_table_metadata(events: Iterable[Any], warehouse: Warehouse,
                         key_of: Callable[[Any], AssetKey | None]) -> Iterator[Any]:
     """Pass events through, adding `describe_table` metadata to every materialization (`key_of` names its asset,
     or None for other events). Reads once the writer has finished: DuckDB lets a reader in only then."""
@@ -96,7 +96,7 @@ def with_table_metadata(events: Iterable[Any], warehouse: Path,
     keys = [key_of(event) for event in events]
     described: dict[AssetKey, dict[str, Any]] = {}
     if warehouse.exists() and any(key is not None for key in keys):
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with connect(warehouse, read_only=True) as con:
             for key in keys:
                 table = _table_of(key) if key else None
                 if table and key not in described:

@@ -22,7 +22,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetMate
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
-from ingestion.settings import TRANSFORM_DIR
+from ingestion.settings import TRANSFORM_DIR, Warehouse
 from orchestration.resources import PulseResource
 from orchestration.table_metadata import with_table_metadata
 
@@ -122,7 +122,7 @@ def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: 
         log.info("[dbt %s] building %d models and running their tests", lane, len(models))
         # A test spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
         args = ["build", "--indirect-selection", "buildable"]
-        for event in build_with_metadata(context, dbt, args, Path(pulse.warehouse)):
+        for event in build_with_metadata(context, dbt, args, pulse.settings.warehouse):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
@@ -136,7 +136,7 @@ def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: 
 
 
 def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
-                        warehouse: Path) -> Iterator[Any]:
+                        warehouse: Warehouse) -> Iterator[Any]:
     """Run dbt, then describe every model it built (views too) once dbt has released the DuckDB file.
 
     Every invocation against one warehouse shares one dbt target folder beside it (runs on a warehouse are
@@ -157,7 +157,7 @@ def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, arg
         raise invocation.get_error() or RuntimeError(f"dbt {' '.join(args)} failed")
 
 
-def dbt_target_dir(warehouse: Path) -> Path:
+def dbt_target_dir(warehouse: Warehouse) -> Path:
     """dbt's target folder (compiled SQL, run results, dbt.log, partial-parse state) for one warehouse."""
     return warehouse.parent / "dbt_target"
 

@@ -9,12 +9,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from expectations.runner import SuiteOutcome
+from ingestion.settings import HostedWarehouse, Warehouse
 
 
 class WarehouseBusy(RuntimeError):
@@ -26,7 +26,7 @@ class WarehouseError(RuntimeError):
 
 
 @contextmanager
-def writer_lock(warehouse: Path) -> Iterator[None]:
+def writer_lock(warehouse: Warehouse) -> Iterator[None]:
     """Hold an exclusive lock beside the DuckDB file for a whole run: DuckDB allows one writer, and a second
     run must fail clearly instead of waiting on, or corrupting, the first."""
     try:
@@ -57,14 +57,18 @@ def writer_lock(warehouse: Path) -> Iterator[None]:
 
 
 @contextmanager
-def connect(warehouse: Path, *, read_only: bool = True, sealed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(warehouse: Warehouse, *, read_only: bool = True,
+            sealed: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a missing file or a writer holding it becomes a clear error. `sealed` also turns off
-    DuckDB's file access (COPY TO, ATTACH, read_csv), so a query can neither write nor reach beyond the warehouse."""
+    DuckDB's file access (COPY TO, ATTACH, read_csv), so a query can neither write nor reach beyond the warehouse.
+    A hosted warehouse is not sealed (its extension must load), and read-only there is the token's scope: give
+    analysts a MotherDuck read-scaling token (docs/OPERATIONS.md)."""
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first")
-    config = {"enable_external_access": False} if sealed else {}
+    hosted = isinstance(warehouse, HostedWarehouse)
+    config = {"enable_external_access": False} if sealed and not hosted else {}
     try:
-        con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
+        con = duckdb.connect(str(warehouse), read_only=read_only and not hosted, config=config)
     except duckdb.IOException as exc:
         raise WarehouseBusy(f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
     try:
@@ -73,7 +77,7 @@ def connect(warehouse: Path, *, read_only: bool = True, sealed: bool = False) ->
         con.close()
 
 
-def query(warehouse: Path, sql: str, *, read_only: bool = True,
+def query(warehouse: Warehouse, sql: str, *, read_only: bool = True,
           sealed: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one statement and return column names and rows."""
     with connect(warehouse, read_only=read_only, sealed=sealed) as con:

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from ingestion.settings import PROJECT_ROOT
+from ingestion.settings import PROJECT_ROOT, Warehouse
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 300  # first start parses the dbt project and loads every source; 2 busy cores are slow
@@ -55,7 +55,7 @@ def answers(url: str) -> bool:
         return False
 
 
-def serve(port: int, warehouse: Path) -> int:
+def serve(port: int, warehouse: Warehouse) -> int:
     """Run `dagster dev` until it exits or the user stops it; prints the URL once it answers."""
     ensure_port_free(port)
     url = f"http://{HOST}:{port}"

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.settings import Warehouse
 from orchestration.report.content import read_content
 from orchestration.report.page import render_page
 
@@ -27,12 +28,12 @@ class ReportWritten:
     notices: tuple[str, ...]
 
 
-def report_path(warehouse: Path) -> Path:
+def report_path(warehouse: Warehouse) -> Path:
     """`<warehouse folder>/report/<warehouse name>_report.html`, e.g. warehouse/report/ai_pulse_report.html."""
     return warehouse.parent / "report" / f"{warehouse.stem}_report.html"
 
 
-def write_report(warehouse: Path) -> ReportWritten:
+def write_report(warehouse: Warehouse) -> ReportWritten:
     """Read the warehouse (read-only) and write the report; replaces the previous one in a single step."""
     started = time.monotonic()
     log.info("[report] reading %s", warehouse)

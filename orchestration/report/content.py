@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from ingestion.settings import Warehouse
 from orchestration.warehouse import CheckRow, connect, latest_check_results, table_exists
 
 INDICATOR_TABLE = re.compile(r"^ind_p(\d{2})_[a-z0-9_]+$")
@@ -72,7 +72,7 @@ class ProvenanceRow:
 class ReportContent:
     """What the page is drawn from; `notices` name each part that could not be read and why."""
 
-    warehouse: Path
+    warehouse: Warehouse
     generated_at: dt.datetime
     settings: dict[str, Any] | None = None
     scorecard: list[ScorecardRow] | None = None
@@ -90,7 +90,7 @@ class ReportContent:
         return sorted(ids)
 
 
-def read_content(warehouse: Path) -> ReportContent:
+def read_content(warehouse: Warehouse) -> ReportContent:
     """Read every part of the report; raises WarehouseError only when there is no warehouse at all."""
     content = ReportContent(warehouse=warehouse, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
     with connect(warehouse, read_only=True) as con:
