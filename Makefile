@@ -14,9 +14,9 @@ CHROMIUM := /usr/bin/chromium
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-setup: ## install uv if missing, then the locked environment
+setup: ## install uv if missing, then the locked environment (byte-compiled once: every run starts faster)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 run: setup ## run the whole pipeline once on the bundled snapshot and print the scorecard
 	$(UV) run ai-pulse run

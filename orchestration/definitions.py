@@ -17,7 +17,7 @@ from orchestration.quality import CHECK_RESULTS_SPEC, QUALITY_CHECKS
 from orchestration.report.asset import build_report_asset
 from orchestration.resources import PulseResource
 from orchestration.schedules import nightly_schedule, refresh_everything
-from orchestration.transform import build_dbt_assets, dbt_resource
+from orchestration.transform import build_dbt_assets
 
 
 def build_definitions(settings: RunSettings) -> Definitions:
@@ -35,6 +35,5 @@ def build_definitions(settings: RunSettings) -> Definitions:
         resources={
             "pulse": PulseResource.from_settings(settings),
             "dlt": DagsterDltResource(),
-            "dbt": dbt_resource(),
         },
     )

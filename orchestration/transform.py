@@ -6,6 +6,7 @@ Each materialization carries the table's row count, newest date and a preview (o
 """
 
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -13,14 +14,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from functools import cached_property
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetMaterialization, Output
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from dagster_dbt.asset_utils import get_subset_selection_for_context
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from ingestion.settings import TRANSFORM_DIR, Warehouse
 from orchestration.resources import PulseResource
@@ -111,68 +112,107 @@ def build_dbt_assets() -> list[Any]:
     manifest_path = ensure_manifest()
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     translator = PulseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-    return [_lane_assets(lane, models, manifest_path, translator) for lane, models in dbt_lanes(manifest).items()]
+    return [_lane_assets(lane, models, manifest, translator) for lane, models in dbt_lanes(manifest).items()]
 
 
-def _lane_assets(lane: str, models: list[str], manifest_path: Path, translator: DagsterDbtTranslator) -> Any:
-    @dbt_assets(manifest=manifest_path, select=" ".join(models), dagster_dbt_translator=translator,
-                name=f"dbt_{lane}", pool="duckdb_warehouse")
-    def _lane(context: AssetExecutionContext, dbt: DbtCliResource, pulse: PulseResource) -> Iterator[Any]:
+def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], translator: DagsterDbtTranslator) -> Any:
+    select = " ".join(models)
+
+    @dbt_assets(manifest=manifest, select=select, dagster_dbt_translator=translator, name=f"dbt_{lane}",
+                pool="duckdb_warehouse")
+    def _lane(context: AssetExecutionContext, pulse: PulseResource) -> Iterator[Any]:
         started, built, tests, failed = time.monotonic(), 0, 0, 0
         log.info("[dbt %s] building %d models and running their tests", lane, len(models))
-        # A test spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
-        args = ["build", "--indirect-selection", "buildable"]
-        for event in build_with_metadata(context, dbt, args, pulse.settings.warehouse):
+        # The lane's models, or the subset of them a run selected (dagster-dbt's own selection logic). A test
+        # spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
+        selection, indirect = get_subset_selection_for_context(context, manifest, select, None, None, translator,
+                                                               None)
+        args = ["build", *selection, "--indirect-selection", indirect or "buildable"]
+        warehouse = pulse.settings.warehouse
+        events = run_dbt(args, warehouse)
+        dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
+            raw_event=raw, event_history_metadata={}).to_default_asset_events(
+                manifest=manifest, dagster_dbt_translator=translator, context=context,
+                target_path=dbt_target_dir(warehouse)))
+        for event in with_table_metadata(dagster_events, warehouse, _asset_key_of(context)):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
             elif isinstance(event, Output | AssetMaterialization):
                 built += 1
             yield event
+        if not events.success:
+            raise DbtBuildError(f"dbt build failed in the {lane} lane: " + "; ".join(events.errors or ["see "
+                                f"{dbt_target_dir(warehouse) / 'dbt.log'}"]))
         log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, tests - failed, tests,
                  time.monotonic() - started)
 
     return _lane
 
 
-def build_with_metadata(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
-                        warehouse: Warehouse) -> Iterator[Any]:
-    """Run dbt, then describe every model it built (views too) once dbt has released the DuckDB file.
-
-    Every invocation against one warehouse shares one dbt target folder beside it (runs on a warehouse are
-    serial). dbt keys its partial-parse state to the profile, which holds the warehouse path, so the first
-    invocation parses the project and the others reuse that parse instead of each parsing it again.
-
-    dagster-dbt's `fetch_row_counts()` is not used: it opens dbt-duckdb's adapter inside this process and leaves a
-    read-write connection to the warehouse open, which every later connection in the run then trips over."""
-    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=dbt_target_dir(warehouse))
-
+def _asset_key_of(context: AssetExecutionContext) -> Any:
     def key_of(event: Any) -> AssetKey | None:
         if isinstance(event, Output):
             return context.asset_key_for_output(event.output_name)
         return getattr(event, "asset_key", None) if isinstance(event, AssetMaterialization) else None
 
-    yield from with_table_metadata(invocation.stream(), warehouse, key_of)
-    if not invocation.is_successful():
-        raise invocation.get_error() or RuntimeError(f"dbt {' '.join(args)} failed")
+    return key_of
+
+
+class DbtBuildError(RuntimeError):
+    """A dbt build failed: a model did not build or a blocking test failed (the message names them)."""
+
+
+@dataclass
+class DbtEvents:
+    """What one dbt invocation said: its structured events (as `dbt --log-format json` prints them), whether it
+    succeeded, and its error messages."""
+
+    raw: list[dict[str, Any]]
+    success: bool
+    errors: list[str]
+
+
+# The parsed project per warehouse, kept for the life of the process: dbt-duckdb names each relation's database
+# after the warehouse, so a parse belongs to one warehouse. Keyed by the project's manifest file and its mtime, so
+# an edited project is parsed again.
+_PARSED: dict[tuple[str, float], Any] = {}
+
+
+def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
+    """Run dbt inside this process, on the project parsed once per warehouse.
+
+    A dbt subprocess per lane paid ~6 s importing dbt and ~3 s loading the parsed project before building
+    anything; in-process, a lane costs what its SQL costs. dbt-duckdb keeps its DuckDB connection open between
+    invocations, which would lock every other reader of the file out of this process, so it is closed after
+    each invocation (the next one opens a new one)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    target = dbt_target_dir(warehouse)
+    common = ["--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
+              "--target-path", str(target), "--log-path", str(target)]
+    key = (str(warehouse), MANIFEST.stat().st_mtime)
+    raw: list[dict[str, Any]] = []
+    try:
+        if key not in _PARSED:
+            parsed = dbtRunner().invoke(["parse", "--quiet", *common])
+            if not parsed.success:
+                raise DbtBuildError(f"dbt parse failed for {warehouse}: {parsed.exception}")
+            _PARSED[key] = parsed.result
+        result = dbtRunner(manifest=_PARSED[key], callbacks=[lambda msg: raw.append(msg_to_dict(msg))]).invoke(
+            [*args, *common])
+    finally:
+        with contextlib.suppress(Exception):  # no environment: dbt never connected
+            DuckDBConnectionManager.env().close()
+        DuckDBConnectionManager.close_all_connections()
+    errors = [event["info"]["msg"] for event in raw if event["info"]["level"] == "error"]
+    if result.exception is not None:
+        errors.append(str(result.exception))
+    return DbtEvents(raw=raw, success=bool(result.success), errors=errors)
 
 
 def dbt_target_dir(warehouse: Warehouse) -> Path:
     """dbt's target folder (compiled SQL, run results, dbt.log, partial-parse state) for one warehouse."""
     return warehouse.parent / "dbt_target"
-
-
-class OfflineDbtCliResource(DbtCliResource):
-    """dagster-dbt learns dbt's version from `dbt --version`, which also asks PyPI for the latest release;
-    the installed package's metadata says the same without touching the network."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(metadata.version("dbt-core"))
-
-
-def dbt_resource() -> DbtCliResource:
-    """dbt runs from the project's own folder with its own profiles.yml (the warehouse path comes from
-    AI_PULSE_WAREHOUSE, set by the CLI from the same resolver ingestion uses)."""
-    return OfflineDbtCliResource(project_dir=str(TRANSFORM_DIR), profiles_dir=str(TRANSFORM_DIR),
-                          dbt_executable=str(Path(sys.executable).with_name("dbt")))
