@@ -43,7 +43,7 @@ from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled, trading
 AI_PULSE = Path(sys.executable).with_name("ai-pulse")
 RESULTS = PROJECT_ROOT / "bench" / "results.json"
 # Runs the command given as arguments and prints its wall time and the peak resident memory of the largest
-# process it started (ai-pulse itself or one of its dbt subprocesses), as JSON.
+# process it started (ai-pulse itself, which runs dbt in-process too), as JSON.
 MEASURE = """
 import json, resource, subprocess, sys, time
 started = time.monotonic()

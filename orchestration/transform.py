@@ -192,7 +192,7 @@ def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
 
     target = dbt_target_dir(warehouse)
     common = ["--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
-              "--target-path", str(target), "--log-path", str(target)]
+              "--target-path", str(target), "--log-path", str(target), "--no-use-colors"]
     key = (str(warehouse), MANIFEST.stat().st_mtime)
     raw: list[dict[str, Any]] = []
     try:
