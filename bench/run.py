@@ -11,6 +11,7 @@ Five figures, each from a real `ai-pulse run` in its own process (wall time and 
   (e) the requests the one-new-day run sends (what a live nightly run would send) versus the minimum: one per
       signal and dataset.
 
+For (a) and (c) it also prints where the run's time went, step by step, from Dagster's own event log.
 Results go to bench/results.json and a table on stdout. Nothing here asserts a time; tests never do.
 """
 
@@ -53,6 +54,39 @@ peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "returncode": code.returncode,
                   "stderr": code.stderr[-2000:]}))
 """
+
+
+# The step durations of the newest run in a Dagster instance (DAGSTER_HOME from the environment), as JSON: where
+# a measured run spent its time, from Dagster's own event log.
+STEP_TIMES = """
+import json
+from dagster import DagsterEventType, DagsterInstance
+instance = DagsterInstance.get()
+run = instance.get_runs(limit=1)[0]
+started, seconds = {}, {}
+for record in instance.all_logs(run.run_id):
+    event = record.dagster_event
+    if event is None:
+        continue
+    if event.event_type == DagsterEventType.STEP_START:
+        started[event.step_key] = record.timestamp
+    elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+        seconds[event.step_key] = record.timestamp - started[event.step_key]
+print(json.dumps(seconds))
+"""
+
+
+def step_seconds(env: dict[str, str]) -> dict[str, float]:
+    """Seconds per step of the last run in the instance `env` points at, grouped as the README describes them:
+    the loads, the quality checks, each dbt lane, the report."""
+    completed = subprocess.run([sys.executable, "-c", STEP_TIMES], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                               text=True, check=True)
+    groups: dict[str, float] = {}
+    for step, seconds in json.loads(completed.stdout).items():
+        group = ("loads (dlt)" if step.startswith("load_") else "quality checks (GX)" if "_gx_" in step
+                 else step if step.startswith("dbt_") else "report")
+        groups[group] = round(groups.get(group, 0.0) + seconds, 1)
+    return dict(sorted(groups.items(), key=lambda item: -item[1]))
 
 
 def measure(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -177,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: (a) cold full replay of the bundled snapshot …", file=sys.stderr)
         nightly = environment(work / "nightly")
         cold = measure(["-q", "run"], nightly)
+        cold_steps = step_seconds(nightly)
         print("bench: (b) no-op re-run, then one new day …", file=sys.stderr)
         noop = measure(["-q", "run"], nightly)
         next_day = load_manifest(BUNDLED_SNAPSHOT).as_of + dt.timedelta(days=1)
@@ -188,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: (c) scale snapshot: {args.tickers} tickers x {args.years} y, {args.repos} repos x "
               f"{args.repo_years} y …", file=sys.stderr)
         snapshot, registry = scale_snapshot(work / "scale", args.tickers, args.years, args.repos, args.repo_years)
-        scale = measure(["-q", "run", "--snapshot", str(snapshot)], environment(work / "scale", registry))
+        scale_env = environment(work / "scale", registry)
+        scale = measure(["-q", "run", "--snapshot", str(snapshot)], scale_env)
+        scale_steps = step_seconds(scale_env)
         print("bench: (d) the floor: DuckDB read_json and the core SQL alone …", file=sys.stderr)
         floor_run = floor(snapshot)
 
@@ -199,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale_floor_s": round(floor_run["seconds"], 2),
             "scale_ratio": round(scale["seconds"] / floor_run["seconds"], 1),
             "scale_rows": floor_run["rows"],
+            "steps_s": {"cold": cold_steps, "scale": scale_steps},
             "live_requests": live_requests, "min_requests": minimum_requests(),
             "scale": {"tickers": args.tickers, "years": args.years, "repos": args.repos,
                       "repo_years": args.repo_years, "data": "synthetic"},
@@ -225,7 +263,10 @@ def table(r: dict[str, Any]) -> str:
          f"minimum {r['min_requests']} ({r['live_requests'] / r['min_requests']:.2f} x)"),
     ]
     width = max(len(row[0]) for row in rows)
-    return "\n".join(f"{a.ljust(width)}  {b:>9}  {c}" for a, b, c in rows)
+    lines = [f"{a.ljust(width)}  {b:>9}  {c}" for a, b, c in rows]
+    for run, steps in r["steps_s"].items():
+        lines.append(f"steps of the {run} run: " + ", ".join(f"{name} {seconds} s" for name, seconds in steps.items()))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
