@@ -129,11 +129,11 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
                                                                None)
         args = ["build", *selection, "--indirect-selection", indirect or "buildable"]
         warehouse = pulse.settings.warehouse
+        target = dbt_target_dir(warehouse)
         events = run_dbt(args, warehouse)
         dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
             raw_event=raw, event_history_metadata={}).to_default_asset_events(
-                manifest=manifest, dagster_dbt_translator=translator, context=context,
-                target_path=dbt_target_dir(warehouse)))
+                manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target))
         for event in with_table_metadata(dagster_events, warehouse, _asset_key_of(context)):
             if isinstance(event, AssetCheckResult):
                 tests += 1
@@ -142,8 +142,8 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
                 built += 1
             yield event
         if not events.success:
-            raise DbtBuildError(f"dbt build failed in the {lane} lane: " + "; ".join(events.errors or ["see "
-                                f"{dbt_target_dir(warehouse) / 'dbt.log'}"]))
+            raise DbtBuildError(f"dbt build failed in the {lane} lane: "
+                                + "; ".join(events.errors or [f"see {target / 'dbt.log'}"]))
         log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, tests - failed, tests,
                  time.monotonic() - started)
 
