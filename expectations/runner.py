@@ -105,13 +105,16 @@ def validate_frame(
     expectations: list[tuple[Any, bool]],
     id_columns: list[str],
     docs_root: Path | None = None,
+    empty_reason: str | None = None,
 ) -> SuiteOutcome:
     """Validate `frame` against `expectations` (each a GX expectation and whether it blocks).
     `id_columns` identify offending rows in the samples (e.g. ticker and trade_date). With `docs_root`, the
-    result is also stored and rendered into GX Data Docs there."""
+    result is also stored and rendered into GX Data Docs there. An empty table blocks, unless `empty_reason`
+    explains it (every signal answered that it has no data): then it only warns, saying so."""
     if frame.empty:
+        observed = f"the table is empty: {empty_reason}" if empty_reason else "the table is empty or missing"
         return SuiteOutcome(suite_name, 0, [ExpectationOutcome(
-            "expect_table_row_count_to_be_between", "*", False, True, "the table is empty or missing", 0)])
+            "expect_table_row_count_to_be_between", "*", False, empty_reason is None, observed, 0)])
     gx, context = _context(docs_root)
     suite = gx.ExpectationSuite(name=suite_name)
     for expectation, blocking in expectations:

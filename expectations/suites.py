@@ -45,6 +45,7 @@ class SuiteSpec:
     id_columns: list[str]
     date_column: str
     expectations: Callable[[SuiteSpec, SuiteInputs], Expectations]
+    dataset: str | None = None  # the fetched dataset whose rows fill `table` (signal_status names it)
     prepare: Callable[[pd.DataFrame, SuiteInputs], pd.DataFrame] | None = None
     related_tables: tuple[str, ...] = ()
     guards: str | None = None  # the raw table whose asset the check blocks, when not `table` itself
@@ -114,23 +115,12 @@ def _stock_price_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectati
     ]
 
 
-STOCK_PRICES = SuiteSpec(
-    name="stock_prices", source="stocks", table="prices", id_columns=["ticker", "trade_date"],
-    date_column="trade_date", expectations=_stock_price_expectations, prepare=_unexplained_price_moves,
-    related_tables=("splits",),
-)
-
-
 def _star_drops(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.DataFrame:
-    """Per row, how far the star count fell since the repo's previous observation in this table or in the
-    related ones (a daily snapshot is compared with the archive too). Stars only grow, give or take unstars."""
-    others = [f[["repo", "observed_date", "stars"]] for f in inputs.related.values() if not f.empty]
-    history = pd.concat([frame[["repo", "observed_date", "stars"]], *others]).drop_duplicates(
-        ["repo", "observed_date"]).sort_values(["repo", "observed_date"])
-    history["previous_stars"] = history.groupby("repo")["stars"].shift()
-    frame = frame.merge(history[["repo", "observed_date", "previous_stars"]], on=["repo", "observed_date"],
-                        how="left")
-    frame["star_drop"] = (1 - frame["stars"] / frame["previous_stars"]).clip(lower=0).fillna(0.0)
+    """Per snapshot, how far the star count fell since the repo's previous snapshot. Stars only grow, give or take
+    unstars."""
+    frame = frame.sort_values(["repo", "observed_date"]).copy()
+    previous = frame.groupby("repo")["stars"].shift()
+    frame["star_drop"] = (1 - frame["stars"] / previous).clip(lower=0).fillna(0.0)
     return frame
 
 
@@ -143,11 +133,37 @@ def _star_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
     ]
 
 
+def _star_history_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["repo", "starred_date"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="stars_added"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="stars_added", min_value=0), BLOCK),
+    ]
+
+
 def _interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
     return [
         *table_health(spec, inputs, ["source", "term", "observed_date"]),
         (gxe.ExpectColumnValuesToNotBeNull(column="value"), BLOCK),
         (gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0), BLOCK),
+    ]
+
+
+def _monthly_interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["source", "term", "period"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="views"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="views", min_value=0), BLOCK),
+    ]
+
+
+def _news_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    return [
+        *table_health(spec, inputs, ["source", "query", "period"]),
+        (gxe.ExpectColumnValuesToNotBeNull(column="stories"), BLOCK),
+        (gxe.ExpectColumnValuesToBeBetween(column="stories", min_value=0), BLOCK),
+        # Algolia estimates a count when a query runs long; an estimate is worth knowing, not worth blocking.
+        (gxe.ExpectColumnValuesToNotBeInSet(column="exhaustive", value_set=[False]), WARN),
     ]
 
 
@@ -160,35 +176,49 @@ def _document_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations
     ]
 
 
+STOCK_PRICES = SuiteSpec(
+    name="stock_prices", source="stocks", table="prices", id_columns=["ticker", "trade_date"],
+    date_column="trade_date", expectations=_stock_price_expectations, prepare=_unexplained_price_moves,
+    related_tables=("splits",), dataset="chart",
+)
 TOPIC_INTEREST = SuiteSpec(
     name="topic_interest", source="trends", table="interest", id_columns=["term", "observed_date"],
-    date_column="observed_date", expectations=_interest_expectations,
+    date_column="observed_date", expectations=_interest_expectations, dataset="pageviews",
+)
+MONTHLY_INTEREST = SuiteSpec(
+    name="monthly_interest", source="trends", table="interest_monthly", id_columns=["term", "period"],
+    date_column="period", expectations=_monthly_interest_expectations, dataset="pageviews_monthly",
 )
 REPO_SNAPSHOTS = SuiteSpec(
     name="repo_snapshots", source="github", table="repos", id_columns=["repo", "observed_date"],
-    date_column="observed_date", expectations=_star_expectations, prepare=_star_drops,
-    related_tables=("star_history",),
+    date_column="observed_date", expectations=_star_expectations, prepare=_star_drops, dataset="repo",
 )
 STAR_HISTORY = SuiteSpec(
-    name="star_history", source="github", table="star_history", id_columns=["repo", "observed_date"],
-    date_column="observed_date", expectations=_star_expectations, prepare=_star_drops,
+    name="star_history", source="github", table="star_history", id_columns=["repo", "starred_date"],
+    date_column="starred_date", expectations=_star_history_expectations, dataset="star_history",
 )
 REGULATORY_DOCUMENTS = SuiteSpec(
     name="regulatory_documents", source="regulatory", table="documents", id_columns=["document_number"],
-    date_column="publication_date", expectations=_document_expectations,
+    date_column="publication_date", expectations=_document_expectations, dataset="documents",
+)
+NEWS_VOLUME = SuiteSpec(
+    name="news_volume", source="news", table="volume", id_columns=["query", "period"],
+    date_column="period", expectations=_news_expectations, dataset="stories",
 )
 
 
 def signal_status_suite(source: str, guards: str) -> SuiteSpec:
     """Every registered signal of a source was fetched: a `failed` fetch blocks everything downstream of the
     source's data table `guards` (indicators would be built on incomplete data); `no_data` (e.g. a Wikipedia
-    article that does not exist) only warns."""
+    article that does not exist, or a snapshot without that recording) and `deferred` (an API's rate limit ran
+    out; the next run resumes) only warn."""
 
     def expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
         return [
             (gxe.ExpectColumnToExist(column="status"), BLOCK),
             (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]), BLOCK),
             (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["no_data"]), WARN),
+            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["deferred"]), WARN),
         ]
 
     return SuiteSpec(name=f"{source}_signal_status", source=source, table="signal_status",
@@ -199,11 +229,14 @@ def signal_status_suite(source: str, guards: str) -> SuiteSpec:
 SUITES: list[SuiteSpec] = [
     STOCK_PRICES,
     TOPIC_INTEREST,
+    MONTHLY_INTEREST,
     REPO_SNAPSHOTS,
     STAR_HISTORY,
     REGULATORY_DOCUMENTS,
+    NEWS_VOLUME,
     signal_status_suite("stocks", guards="prices"),
     signal_status_suite("trends", guards="interest"),
     signal_status_suite("github", guards="repos"),
     signal_status_suite("regulatory", guards="documents"),
+    signal_status_suite("news", guards="volume"),
 ]

@@ -16,11 +16,17 @@ from typing import Any
 
 import dlt
 
-from ingestion.http import SourceError
+from ingestion.http import MissingRecording, RateLimited, SourceError
 
 log = logging.getLogger("ai_pulse.ingestion")
 
 OK, NO_DATA, FAILED = "ok", "no_data", "failed"
+# Not fetched this run for a reason that heals by itself (an API's hourly rate limit ran out): what was loaded is
+# kept and the next run resumes. Warns, never blocks.
+DEFERRED = "deferred"
+# Nothing was asked because nothing can have changed (e.g. no month has ended since the last load): the signal's
+# last recorded outcome stands, so no status row is written.
+UNCHANGED = "unchanged"
 NO_SIGNAL = ""  # the signal of the placeholder outcome when a source has no registered signals
 
 STATUS_COLUMNS: dict[str, Any] = {
@@ -62,8 +68,11 @@ class Fetched:
                 "window_start": self.window.start, "window_end": self.window.end, "rows": rows}
 
     def status_row_or_schema(self) -> Any:
-        """The status row, or only the table (for the placeholder of a source without signals)."""
-        return self.status_row() if self.signal != NO_SIGNAL else dlt.mark.materialize_table_schema()
+        """The status row, or only the table (for the placeholder of a source without signals, and for a signal
+        that was not asked because nothing can have changed: its last outcome stands)."""
+        if self.signal == NO_SIGNAL or self.status == UNCHANGED:
+            return dlt.mark.materialize_table_schema()
+        return self.status_row()
 
     def note(self, text: str) -> Fetched:
         """Add a remark (e.g. schema drift) to the status detail without changing the status."""
@@ -143,10 +152,31 @@ def fetch_each(
     cursor_field: str,
     dataset: str,
 ) -> Iterator[Fetched]:
-    """Fetch every signal in its own incremental window, turning a SourceError into a `failed` outcome.
-    Cursors live in dlt's source state per dataset, which is committed with the load, so a failed load does not
-    move them."""
+    """Fetch every signal in its own incremental window (see fetch_signals). Cursors live in dlt's source state per
+    dataset, which is committed with the load, so a failed load does not move them."""
     cursors: dict[str, str] = dlt.current.source_state().setdefault("cursors", {}).setdefault(dataset, {})
+    windows = {signal: incremental_window(cursors, signal, start_date, today, lookback_days) for signal in signals}
+    for fetched in fetch_signals(source, dataset, signals, lambda s: fetch(s, windows[s]), windows.get,
+                                 cursor_table, today):
+        days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
+        if days:
+            cursors[fetched.signal] = max(days).isoformat()
+        yield fetched
+
+
+def fetch_signals(
+    source: str,
+    dataset: str,
+    signals: list[str],
+    fetch: Callable[[str], Fetched],
+    window_of: Callable[[str], Window | None],
+    rows_table: str,
+    today: dt.date,
+) -> Iterator[Fetched]:
+    """Fetch every signal of one dataset, one at a time, so one signal never stops the others: a SourceError is a
+    `failed` outcome, an API's exhausted rate limit `deferred` (the next run fetches it), and a request the replay
+    snapshot holds no recording for `no_data` (the snapshot has no data for it). Logs each signal as detail and
+    one summary line per dataset."""
     if not signals:
         # Nothing registered: one empty outcome still lets every table be created, so dbt finds them all.
         log.info("[%s] no %s signals registered", source, dataset)
@@ -155,23 +185,26 @@ def fetch_each(
     outcomes: dict[str, int] = {}
     rows = 0
     for position, signal in enumerate(signals, start=1):
-        window = incremental_window(cursors, signal, start_date, today, lookback_days)
+        window = window_of(signal) or Window(today, today)
         try:
-            fetched = fetch(signal, window)
+            fetched = fetch(signal)
+        except RateLimited as exc:
+            fetched = Fetched(signal, window, DEFERRED, f"{exc}; not fetched this run")
+        except MissingRecording as exc:
+            fetched = Fetched(signal, window, NO_DATA, f"[{source} {signal}] the snapshot holds no recording for "
+                                                       f"this signal's {dataset} ({exc.problem})")
         except SourceError as exc:
             log.warning("%s", exc)
             fetched = Fetched(signal, window, FAILED, str(exc))
         fetched.dataset = dataset
-        if fetched.status == OK and fetched.detail:
-            log.warning("[%s %s] %s", source, signal, fetched.detail)  # a remark: new fields, a rename
-        days = [row[cursor_field] for row in fetched.tables.get(cursor_table, [])]
-        if days:
-            cursors[signal] = max(days).isoformat()
+        if fetched.status in (OK, DEFERRED) and fetched.detail:
+            log.warning("[%s %s] %s", source, signal, fetched.detail)  # a remark: new fields, a rename, a pause
+        count = len(fetched.tables.get(rows_table, []))
         # Each signal's line is detail (shown on a terminal or with -v); the summary below is the progress step.
         log.debug("[%s] %d/%d %s %s: %s, %d rows", source, position, len(signals), dataset, signal,
-                  fetched.status, len(fetched.tables.get(cursor_table, [])))
+                  fetched.status, count)
         outcomes[fetched.status] = outcomes.get(fetched.status, 0) + 1
-        rows += len(fetched.tables.get(cursor_table, []))
+        rows += count
         yield fetched
     log.info("[%s] %d %s signals fetched: %s; %d rows", source, len(signals), dataset,
              ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())) or "none", rows)

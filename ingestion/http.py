@@ -46,6 +46,34 @@ class MissingRecording(SourceError):
     """Replay has no recorded response for a request: the snapshot does not hold this signal's data."""
 
 
+class RateLimited(SourceError):
+    """An API's rate limit ran out and resets later than a run should wait: the caller stops asking it and the next
+    run resumes. `reset_at` is when the API said the limit resets (unix seconds), when it said."""
+
+    def __init__(self, source: str, signal: str, problem: str, fix: str, reset_at: float | None) -> None:
+        super().__init__(source, signal, problem, fix)
+        self.reset_at = reset_at
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """What an API's last answer said about its rate limit (GitHub's `x-ratelimit-*` headers)."""
+
+    limit: int | None
+    remaining: int
+    reset_at: float | None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining <= 0
+
+    def resets(self) -> str:
+        """When the limit resets, as a UTC clock time, or "later" when the API did not say."""
+        if self.reset_at is None:
+            return "later"
+        return time.strftime("%H:%M UTC", time.gmtime(self.reset_at))
+
+
 class TransportError(Exception):
     """The transport could not deliver a response at all (connection failure, timeout, no recording)."""
 
@@ -160,7 +188,10 @@ class HttpClient:
     backoff_base: float = 1.0
     max_wait: float = 900.0
     max_redirects: int = 5
+    # A rate limit that resets sooner than this is waited out; a later one stops the caller (RateLimited).
+    rate_limit_patience: float = 60.0
     requests_sent: int = 0
+    budgets: dict[str, RateBudget] = field(default_factory=dict)
 
     def get(
         self,
@@ -202,9 +233,15 @@ class HttpClient:
             except TransportError as exc:
                 problem, wait = str(exc), self._backoff(attempt)
             else:
+                self._note_budget(reply)
                 if reply.status not in RETRY_STATUSES and not _rate_limited(reply):
                     return reply
                 problem, wait = f"HTTP {reply.status}", self._wait_for(reply, attempt)
+                if _rate_limited(reply) and wait > self.rate_limit_patience:
+                    budget = self.budgets.get(urlsplit(url).netloc)
+                    raise RateLimited(source, signal, f"the API's rate limit ran out (resets at "
+                                      f"{budget.resets() if budget else 'a later time'})",
+                                      "the next run resumes where this one stopped", budget and budget.reset_at)
             if attempt == self.max_attempts:
                 break
             log.warning("[%s %s] %s; retry %d/%d in %.1fs", source, signal, problem, attempt,
@@ -212,6 +249,19 @@ class HttpClient:
             self.transport.sleep(wait)
         raise SourceError(source, signal, f"{problem} after {self.max_attempts} attempts",
                           "the API is failing or rate limiting; the next run retries")
+
+    def budget(self, host: str) -> RateBudget | None:
+        """The rate limit `host` reported in its last answer, if it reports one."""
+        return self.budgets.get(host)
+
+    def _note_budget(self, reply: Response) -> None:
+        remaining = reply.headers.get("x-ratelimit-remaining")
+        if remaining is None or not remaining.strip().isdigit():
+            return
+        limit, reset = reply.headers.get("x-ratelimit-limit", ""), reply.headers.get("x-ratelimit-reset", "")
+        self.budgets[urlsplit(reply.url).netloc] = RateBudget(
+            limit=int(limit) if limit.strip().isdigit() else None, remaining=int(remaining),
+            reset_at=float(reset) if reset.strip().isdigit() else None)
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_base * 2 ** (attempt - 1), self.max_wait)

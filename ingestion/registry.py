@@ -16,7 +16,7 @@ import yaml
 
 from ingestion.settings import resolve_registry
 
-SOURCES = ("stocks", "trends", "github", "regulatory")
+SOURCES = ("stocks", "trends", "github", "regulatory", "news")
 
 # What a key must look like, per source, and what to tell a person whose key does not.
 KEY_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -32,6 +32,11 @@ KEY_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     "regulatory": (
         re.compile(r"^[a-z0-9][a-z0-9 '-]{1,79}$"),
         "a lower-case search phrase of letters, digits, spaces and hyphens, such as artificial intelligence",
+    ),
+    # Sent inside double quotes as an exact phrase, so it may hold no quote of its own.
+    "news": (
+        re.compile(r"^[A-Za-z0-9][A-Za-z0-9 '.-]{1,79}$"),
+        "a search phrase of letters, digits, spaces, hyphens, dots and apostrophes, such as AI Act",
     ),
 }
 PREDICTION_ID = re.compile(r"^P\d{2}$")

@@ -9,7 +9,7 @@ from typing import Any
 
 import dlt
 
-from ingestion import github, regulatory, stocks, trends
+from ingestion import github, news, regulatory, stocks, trends
 from ingestion.registry import Registry
 
 SOURCE = "registry"
@@ -17,9 +17,10 @@ SOURCE = "registry"
 # The datasets each source loads, as snapshot manifests name them in their `series`.
 SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
     "stocks": (stocks.DATASET,),
-    "trends": (trends.DATASET,),
-    "github": (github.REPO_DATASET, github.ARCHIVE_DATASET),
+    "trends": (trends.DATASET, trends.MONTHLY_DATASET),
+    "github": (github.REPO_DATASET, github.HISTORY_DATASET),
     "regulatory": (regulatory.DATASET,),
+    "news": (news.DATASET,),
 }
 
 
@@ -76,8 +77,8 @@ def registry_source(
                   columns={"dataset": {"data_type": "text", "nullable": False}, "origin": {"data_type": "text"},
                            "note": {"data_type": "text"}})
     def provenance() -> Iterator[dict[str, Any]]:
-        """Where each series came from, per signal and dataset (a repo's snapshot and its star archive are two):
-        real recordings, synthetic stand-ins, missing, or live APIs."""
+        """Where each series came from, per signal and dataset (a repo's snapshot and its star history are two):
+        real recordings, derived from real data, synthetic stand-ins, missing, or live APIs."""
         yield from provenance_rows(registry, mode, series)
 
     return predictions, signals, settings, provenance

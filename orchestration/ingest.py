@@ -28,6 +28,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
 from ingestion.github import github_source
+from ingestion.news import news_source
 from ingestion.registry import Registry
 from ingestion.registry_tables import registry_source
 from ingestion.regulatory import regulatory_source
@@ -95,6 +96,7 @@ SOURCES.update({
     "trends": _registered(trends_source, "trends"),
     "github": _registered(github_source, "github"),
     "regulatory": _registered(regulatory_source, "regulatory"),
+    "news": _registered(news_source, "news"),
 })
 
 

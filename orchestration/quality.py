@@ -41,10 +41,10 @@ def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFra
     """A raw table as pandas (GX's SQL path is not used); DATE columns become Python dates."""
     if not table_exists(con, schema, table):
         return pd.DataFrame()
-    frame = con.table(f'"{schema}"."{table}"').df()
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]) and (column.endswith("_date") or column in (
-                "window_start", "window_end")):
+    relation = con.table(f'"{schema}"."{table}"')
+    frame = relation.df()
+    for column, kind in zip(relation.columns, relation.types, strict=True):
+        if str(kind) == "DATE":
             frame[column] = frame[column].dt.date
     return frame
 
@@ -58,12 +58,28 @@ def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
         frame = _read(con, spec.schema, spec.table)
         related = {name: _read(con, spec.schema, name) for name in spec.related_tables}
         previous = previous_rows_checked(con, raw_key(spec.source, spec.guarded_table).to_user_string(), spec.name)
+        empty_reason = _nothing_answered(con, spec) if frame.empty else None
     inputs = SuiteInputs(start_date=runtime.registry.start_date, as_of=runtime.today,
                          thresholds=runtime.registry.quality, previous_rows=previous, related=related)
     if spec.prepare is not None and not frame.empty:
         frame = spec.prepare(frame, inputs)
     return validate_frame(spec.name, frame, spec.expectations(spec, inputs), spec.id_columns,
-                          docs_root=warehouse.parent / "quality")
+                          docs_root=warehouse.parent / "quality", empty_reason=empty_reason)
+
+
+def _nothing_answered(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> str | None:
+    """Why a raw table may be empty without blocking: every registered signal of its dataset answered that it has
+    no data (a 404, a snapshot without that recording) or was deferred. Optional data never blocks a run; an empty
+    table whose signals said they loaded rows does."""
+    if spec.dataset is None or not table_exists(con, spec.schema, "signal_status"):
+        return None
+    rows = con.execute(f'select status, count(*) from "{spec.schema}".signal_status '  # noqa: S608 - names from code
+                       "where dataset = ? group by status", [spec.dataset]).fetchall()
+    counts = dict(rows)
+    if not counts or set(counts) - {"no_data", "deferred"}:
+        return None
+    return (f"all {sum(counts.values())} {spec.dataset} signals answered no data or were deferred "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}); nothing to check")
 
 
 def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:

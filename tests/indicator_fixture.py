@@ -3,8 +3,9 @@ worked out by hand (the expected values are in tests/test_indicators.py, with th
 
 Evaluation: baseline 2023, prediction 2024, min_coverage 0.75, as_of 2024-12-31. Prices: every month of 2023 closes
 at the start level, 2024 climbs in equal monthly steps to the end level (one bar on the 15th at 98% of the month's
-close, one on the 28th at the close). Pageviews: a constant value per day, per year or month as given. Stars: the
-archive counts on 2023-12-31 and 2024-07-01, GitHub's repository object answers today's (2024-12-31) count.
+close, one on the 28th at the close). Pageviews: a constant value per day, per year or month as given. Stars: counts on
+2023-12-31 and 2024-07-01 and GitHub's repository object's count today (2024-12-31), recorded as GitHub's star
+history (each rise on the day it was counted), so the counts rebuilt from it are exactly these.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ STOCKS = {  # ticker: (close at the end of 2023, close at the end of 2024)
     "NVDA": (50.0, 135.0), "QQQ": (400.0, 500.0), "AMD": (140.0, 120.0), "TSM": (100.0, 180.0),
     "GOOGL": (100.0, 130.0), "SNOW": (100.0, 150.0), "CRM": (200.0, 220.0), "MSFT": (300.0, 270.0),
 }
-REPOS = {  # repo: (stars on 2023-12-31, on 2024-07-01, today 2024-12-31); None = no archive (404)
+REPOS = {  # repo: (stars on 2023-12-31, on 2024-07-01, today 2024-12-31); None = no star history (404)
     "langchain-ai/langchain": (50000, 55000, 60000),
     "state-spaces/mamba": (1000, 2000, 3000),
     "huggingface/transformers": (100000, 104000, 108000),
@@ -99,8 +100,8 @@ def indicator_snapshot(root: Path) -> Path:
         snap.pageviews(article, views)
     snap.missing_article("GPT_Store")
     for repo, (start, middle, today) in REPOS.items():
-        archive = None if start is None else {D(2023, 12, 31): start, D(2024, 7, 1): middle}
-        snap.repo(repo, today, archive, provenance="partly_synthetic" if repo == "milvus-io/milvus" else "real")
+        history = None if start is None else {D(2023, 12, 31): start, D(2024, 7, 1): middle}
+        snap.repo(repo, today, history, provenance="partly_synthetic" if repo == "milvus-io/milvus" else "real")
     snap.federal_register("artificial intelligence", documents("A", {2023: 2, 2024: 3}))
     snap.federal_register("digital identity", documents("D", {2023: 1, 2024: 1}, extra={(2024, 12): 1}),
                           provenance="synthetic")

@@ -11,6 +11,10 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from ingestion.github import HISTORY_URL, WEEKS_PER_PAGE
+from ingestion.news import search_params
+from ingestion.snapshots.bodies import star_history_pages, star_history_weeks, stars_added, week_start
+
 NEW_YORK = ZoneInfo("America/New_York")
 CHART_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{}"
 DERIVED = object()  # "work it out from the close"
@@ -103,19 +107,31 @@ class SnapshotBuilder:
         return self.exchange(PAGEVIEWS_URL.format(quote(article, safe="")), status=404, body=NOT_FOUND,
                              name=f"trends/{file_name(article)}")
 
-    def repo(self, repo: str, stars_today: int, archive: dict[dt.date, int] | None = None,
+    def repo(self, repo: str, stars_today: int, history: dict[dt.date, int] | None = None,
              provenance: str = "real") -> None:
-        """Record GitHub's repository object for `repo` (its stars today) and the star archive's dated counts;
-        without `archive` the archive answers 404 (the repo then has only today's observation)."""
+        """Record GitHub's repository object for `repo` (its stars today) and its star history, paged as GitHub
+        pages it, made from dated star counts `history` (each rise on the day it was observed, see
+        ingestion/snapshots/bodies.py); without `history` the history answers 404 (the repo then has only today's
+        observation)."""
         self.series.append({"source": "github", "key": repo, "dataset": "repo", "provenance": provenance})
         self.exchange(REPO_URL.format(repo), body=repo_body(repo, stars_today), name=f"github/{file_name(repo)}")
-        if archive is None:
-            self.exchange(ARCHIVE_URL.format(repo), status=404, body={"error": "unknown repository"},
-                          name=f"github_archive/{file_name(repo)}")
+        if history is None:
+            self.exchange(HISTORY_URL.format(repo=repo), status=404, body={"message": "Not Found"},
+                          name=f"github_history/{file_name(repo)}")
             return
-        self.series.append({"source": "github", "key": repo, "dataset": "star_archive", "provenance": "real"})
-        self.exchange(ARCHIVE_URL.format(repo), body=archive_body(repo, archive),
-                      name=f"github_archive/{file_name(repo)}")
+        self.series.append({"source": "github", "key": repo, "dataset": "star_history", "provenance": provenance})
+        self.history_pages(repo, star_history_weeks(stars_added(history, self.as_of, stars_today), min(history),
+                                                    self.as_of))
+
+    def history_pages(self, repo: str, weeks: list[dict[str, Any]], link: bool = True) -> list[Path]:
+        """Record weekly star-history buckets (newest first) as GitHub's pages; `link=False` records them without
+        headers, as a recorder that keeps none would (the source then pages by number)."""
+        written = []
+        for params, headers, body in star_history_pages(repo, weeks):
+            written.append(self.exchange(HISTORY_URL.format(repo=repo), params=params, body=body,
+                                         headers=headers if link else None,
+                                         name=f"github_history/{file_name(repo)}_p{params['page']}"))
+        return written
 
     def federal_register(self, term: str, documents: list[dict[str, Any]], provenance: str = "real") -> Path:
         """Record one Federal Register search holding all of `term`'s documents, matched by the term alone: it
@@ -144,7 +160,6 @@ def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:
 PAGEVIEWS_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/all-access/user/"
                  "{}/daily/*/*")
 REPO_URL = "https://api.github.com/repos/{}"
-ARCHIVE_URL = "https://star-archive.ai-pulse.dev/v1/repos/{}/history.json"
 FR_URL = "https://www.federalregister.gov/api/v1/documents.json"
 NOT_FOUND = {"type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found", "title": "Not found.",
              "method": "get", "detail": "The date(s) you used are valid, but we either do not have data for those "
@@ -169,12 +184,6 @@ def repo_body(full_name: str, stars: int, forks: int = 10) -> dict[str, Any]:
             "html_url": f"https://github.com/{full_name}", "stargazers_count": stars, "watchers_count": stars,
             "forks_count": forks, "open_issues_count": 3, "subscribers_count": 7,
             "pushed_at": "2024-12-30T10:00:00Z", "archived": False}
-
-
-def archive_body(repo: str, stars: dict[dt.date, int]) -> dict[str, Any]:
-    """A star-archive history body."""
-    return {"repo": repo, "observations": [{"date": day.isoformat(), "stars": n, "source": "test"}
-                                           for day, n in sorted(stars.items())]}
 
 
 def fr_document(number: str, day: dt.date, title: str = "A notice") -> dict[str, Any]:
@@ -227,9 +236,9 @@ def _edit_recording(path: Path, edit: Any) -> None:
 
 def extend_bundled(root: Path, as_of: dt.date) -> dict[str, int]:
     """A copy of the bundled snapshot that goes on to `as_of`: every series gains the days after the bundled as_of
-    (pageviews daily, prices on weekdays, one archived star count per repo the day before as_of, one new Federal
-    Register document per term), and GitHub's repo objects are answered again on the new today.
-    Returns how many rows each core fact table should gain."""
+    (pageviews daily, prices on weekdays, 10 stars the day before as_of in each repo's newest star-history page and
+    its repository object, one new Federal Register document per term, each news phrase's new months), and GitHub's
+    repo objects are answered again on the new today. Returns how many rows each core fact table should gain."""
     import shutil
 
     from ingestion.settings import BUNDLED_SNAPSHOT
@@ -261,10 +270,25 @@ def extend_bundled(root: Path, as_of: dt.date) -> dict[str, int]:
             quote["volume"].append(1000)
             adjclose.append(last)
 
+    starred_day = as_of - dt.timedelta(days=1)
+
     def more_stars(doc: dict[str, Any]) -> None:
-        observations = doc["response"]["json"]["observations"]
-        observations.append({"date": (as_of - dt.timedelta(days=1)).isoformat(),
-                             "stars": observations[-1]["stars"] + 10, "source": "test"})
+        weeks = doc["response"]["json"]
+        while dt.datetime.fromtimestamp(weeks[0]["week"], dt.UTC).date() < week_start(as_of):
+            weeks.insert(0, {"week": weeks[0]["week"] + 7 * 86400, "total": 0, "days": [0] * 7})
+        weeks[:] = weeks[:WEEKS_PER_PAGE]
+        week = next(w for w in weeks if dt.datetime.fromtimestamp(w["week"], dt.UTC).date() == week_start(starred_day))
+        week["days"][(starred_day - week_start(starred_day)).days] += 10
+        week["total"] += 10
+
+    def ten_more_stars(doc: dict[str, Any]) -> None:
+        for name in ("stargazers_count", "watchers_count", "watchers"):
+            doc["response"]["json"][name] += 10
+
+    def next_month_counted(doc: dict[str, Any], month: dt.date) -> None:
+        phrase = doc["request"]["params"]["query"].strip('"')
+        doc["request"]["params"] = search_params(phrase, month)
+        doc["response"]["json"].update(nbHits=3, query=f'"{phrase}"')
 
     def one_more_document(doc: dict[str, Any]) -> None:
         body = doc["response"]["json"]
@@ -280,10 +304,20 @@ def extend_bundled(root: Path, as_of: dt.date) -> dict[str, int]:
     for path in sorted((responses / "stocks").iterdir()):
         _edit_recording(path, more_bars)
         gained["core.fct_stock_daily"] += len(weekdays)
-    for path in sorted((responses / "github_archive").iterdir()):
-        _edit_recording(path, more_stars)
-        gained["core.fct_repo_stars"] += 1
-    gained["core.fct_repo_stars"] += len(list((responses / "github").iterdir()))  # one snapshot per repo today
+    for path in sorted((responses / "github").iterdir()):
+        history = responses / "github_history" / path.name.removesuffix(".json.gz")
+        if history.is_dir():
+            _edit_recording(history / "page_001.json.gz", more_stars)
+            _edit_recording(path, ten_more_stars)
+            gained["core.fct_repo_stars"] += len(new_days)  # every new day, counted or rebuilt
+        else:
+            gained["core.fct_repo_stars"] += 1  # today's snapshot
+    for folder in sorted((responses / "news").iterdir()):
+        last = sorted(folder.iterdir())[-1]
+        for month in sorted({d.replace(day=1) for d in new_days} - {old.replace(day=1)}):
+            copy = folder / f"{month:%Y-%m}.json.gz"
+            shutil.copyfile(last, copy)
+            _edit_recording(copy, lambda doc, month=month: next_month_counted(doc, month))
     for path in sorted((responses / "regulatory").iterdir()):
         _edit_recording(path, one_more_document)
         gained["core.fct_regulatory_docs"] += 1

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ingestion.common import Window
-from ingestion.github import fetch_archive, fetch_repo
+from ingestion.github import HistoryCursor, fetch_history, fetch_repo
 from ingestion.http import HttpClient, ReplayTransport
 from ingestion.regulatory import fetch_documents
 from ingestion.trends import fetch_pageviews
@@ -277,5 +277,6 @@ def test_indicator_fixture_recordings_match_the_sources_request_shapes(tmp_path:
     assert fetch_pageviews(client, "Large_language_model", window).status == "ok"
     assert fetch_pageviews(client, "GPT_Store", window).status == "no_data"
     assert fetch_repo(client, "crewAIInc/crewAI", Window(AS_OF, AS_OF)).tables["repos"][0]["stars"] == 2000
-    assert fetch_archive(client, "weaviate/weaviate", window).status == "no_data"
+    assert fetch_history(client, "weaviate/weaviate", HistoryCursor(), window.start, AS_OF)[0].status == "no_data"
+    assert fetch_history(client, "ollama/ollama", HistoryCursor(), window.start, AS_OF)[0].status == "ok"
     assert len(fetch_documents(client, "digital identity", Window(D(2024, 1, 1), AS_OF)).tables["documents"]) == 13

@@ -85,7 +85,7 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
     assert 0.9 < nvda[D(2024, 6, 10)] / nvda[D(2024, 6, 7)] < 1.1
     assert query(warehouse, "select count(*) from raw_stocks.splits where ticker = 'NVDA' "
                             "and split_date = '2024-06-10' and numerator = 10")[0][0] == 1
-    # Today's snapshot of a repo beats the archive's count of the same day; GPT_Store's 404 is reported.
+    # Today's snapshot of a repo beats the count rebuilt from its star history; GPT_Store's 404 is reported.
     assert query(warehouse, "select origin, stars from core.fct_repo_stars where repo = 'ollama/ollama' "
                             "and observed_date = '2025-12-31'") == [("snapshot", 158520)]
     assert query(warehouse, "select status from raw_trends.signal_status where signal = 'GPT_Store'") == [
@@ -131,8 +131,8 @@ def test_a_recorded_run_replays_to_the_same_warehouse_and_no_token_is_kept_anywh
     manifest = json.loads((recorded / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["as_of"] == BUNDLED_AS_OF.isoformat() and manifest["description"]
     hosts = {p.name for p in (recorded / "responses").iterdir()}
-    assert hosts == {"query1.finance.yahoo.com", "wikimedia.org", "api.github.com", "star-archive.ai-pulse.dev",
-                     "www.federalregister.gov"}
+    assert hosts == {"query1.finance.yahoo.com", "wikimedia.org", "api.github.com", "www.federalregister.gov",
+                     "hn.algolia.com"}
 
     replayed = tmp_path / "replayed" / "ai_pulse.duckdb"
     second = run_cli("run", "--snapshot", str(recorded), "--warehouse", str(replayed))

@@ -60,7 +60,7 @@ def snapshot(root: Path, as_of: dt.date, corrupt: bool = False) -> Path:
         stars_today //= 2                                                           # a star count that halves
     for ticker, ticker_bars in series.items():
         snap.stock(ticker, sorted(ticker_bars, key=lambda b: b.day))
-    snap.repo(REPO, stars_today, archive=stars)
+    snap.repo(REPO, stars_today, history=stars)
     vector_database = snap.pageviews("Vector_database", views)
     llm = snap.pageviews("Large_language_model", views)
     if corrupt:

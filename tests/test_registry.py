@@ -15,7 +15,9 @@ PROJECT_REGISTRY = Path(__file__).resolve().parent.parent / "registry.yml"
 def test_project_registry_loads_with_every_prediction_and_source() -> None:
     registry = load_registry(PROJECT_REGISTRY)
     assert [p.id for p in registry.predictions] == [f"P{i:02d}" for i in range(15)]
-    assert {s.source for s in registry.signals} == {"stocks", "trends", "github", "regulatory"}
+    assert {s.source for s in registry.signals} == {"stocks", "trends", "github", "regulatory", "news"}
+    news = [s.key for s in registry.signals if s.source == "news"]
+    assert {"AI Act", "AI regulation", "AI executive order", "digital identity"} <= set(news)
     served = {pid for s in registry.signals for pid in s.predictions}
     assert served == {p.id for p in registry.predictions}, "every prediction needs at least one signal"
     nvda = next(s for s in registry.signals if s.key == "NVDA")
@@ -41,6 +43,8 @@ def _write(tmp_path: Path, mutate) -> Path:
         ("github", "ollama/../../admin", "signals.github"),
         ("github", "https://evil.example/ollama", "signals.github"),
         ("regulatory", "ai&conditions[agencies][]=x", "signals.regulatory"),
+        ("news", 'AI Act" OR "x', "signals.news"),
+        ("news", "AI Act&tags=comment", "signals.news"),
     ],
 )
 def test_injection_attempts_in_signal_keys_are_rejected(tmp_path: Path, source: str, key: str,

@@ -10,6 +10,7 @@ import pytest
 
 from ingestion.github import github_source
 from ingestion.http import HttpClient, ReplayTransport
+from ingestion.news import news_source
 from ingestion.regulatory import regulatory_source
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
@@ -18,9 +19,10 @@ from tests.snapshot_factory import SnapshotBuilder
 
 TABLES = {
     "stocks": (stocks_source, {"prices", "splits", "dividends", "signal_status"}),
-    "trends": (trends_source, {"interest", "signal_status"}),
+    "trends": (trends_source, {"interest", "interest_monthly", "signal_status"}),
     "github": (github_source, {"repos", "star_history", "signal_status"}),
     "regulatory": (regulatory_source, {"documents", "document_terms", "signal_status"}),
+    "news": (news_source, {"volume", "signal_status"}),
 }
 
 

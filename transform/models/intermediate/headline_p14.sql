@@ -1,5 +1,6 @@
 -- P14 headline: the change in Federal Register documents found by the P14 search terms (digital identity), prediction
--- year vs baseline year; the evidence adds interest in the registered articles and the registered tickers' returns.
+-- year vs baseline year; the evidence adds interest in the registered articles, Hacker News stories matching the registered phrases
+-- and the registered tickers' returns.
 with settings as (
     select * from {{ ref('stg_registry__settings') }}
 ),
@@ -17,6 +18,12 @@ interest as (
 
 prices as (
     select * from {{ basket('P14', 'stocks', 'settings.prediction_year') }}
+    where role = 'member'
+),
+
+news as (
+    select * from {{ basket('P14', 'news', 'settings.baseline_year', 'settings.prediction_year',
+        detail="format('\"{}\" {:+.1f}%', per_signal.signal, per_signal.change_pct)") }}
     where role = 'member'
 ),
 
@@ -39,15 +46,19 @@ judged as (
                 "'combined mean daily Wikipedia views'",
                 "format('in {} vs {}', settings.prediction_year, settings.baseline_year)",
                 label_one="'mean daily Wikipedia views'") }} end,
+            case when news.role is not null then {{ basket_sentence('news', "'Hacker News stories'",
+                "format('in {} vs {}', settings.prediction_year, settings.baseline_year)",
+                label_one="'Hacker News stories matching \"{}\"'") }} end,
             case when prices.role is not null then {{ basket_sentence('prices', "'mean price return'",
                 "format('over {}', settings.prediction_year)", label_one="'price return'",
                 value='mean_change_pct') }} end
         ) as clauses,
         coalesce(documents.input_signals, []) || coalesce(interest.input_signals, [])
-            || coalesce(prices.input_signals, []) as input_signals
+            || coalesce(news.input_signals, []) || coalesce(prices.input_signals, []) as input_signals
     from settings
     left join documents on true
     left join interest on true
+    left join news on true
     left join prices on true
 )
 

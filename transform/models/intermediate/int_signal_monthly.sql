@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
 -- Every registered signal's monthly series in one shape, so each indicator picks its signals from the registry
 -- and gets the same derived columns: a 3-month rolling mean and the change against the same month a year before.
--- `level` is what the source measures (month-end close, mean daily views, month-end stars, documents); `value`
--- is the indicator value: the year-to-date return for stocks (as in P04), the level for every other source.
+-- `level` is what the source measures (month-end close, mean daily views, month-end stars, documents, stories);
+-- `value` is the indicator value: the year-to-date return for stocks (as in P04), the level for every other
+-- source.
 with settings as (
     select * from {{ ref('stg_registry__settings') }}
 ),
@@ -24,6 +25,9 @@ measured as (
     union all
     select 'regulatory', term, period, 'documents', documents, documents, documents
     from {{ ref('int_regulatory_docs_monthly') }}
+    union all
+    select 'news', query, period, 'stories', stories, stories, stories
+    from {{ ref('fct_news_volume') }}
 ),
 
 series as (

@@ -9,6 +9,8 @@ with statuses as (
     select * from {{ ref('stg_github__signal_status') }}
     union all
     select * from {{ ref('stg_regulatory__signal_status') }}
+    union all
+    select * from {{ ref('stg_news__signal_status') }}
 ),
 
 registered as (
@@ -21,6 +23,7 @@ select
     case
         when bool_or(statuses.status = 'ok') then 'ok'
         when bool_or(statuses.status = 'failed') then 'failed'
+        when bool_or(statuses.status = 'deferred') then 'deferred'
         when bool_or(statuses.status = 'no_data') then 'no_data'
         else 'not_fetched'
     end as status,

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 -- Every registered signal's calendar years in one shape, with the coverage each source needs before its numbers
 -- may judge a prediction (see each source's yearly model): `level` compares one year with another (mean daily
--- views, documents), `start_level` → `level` measures change inside a year (stars, prices, split-adjusted).
+-- views, documents, stories), `start_level` → `level` measures change inside a year (stars, prices,
+-- split-adjusted).
 with settings as (
     select * from {{ ref('stg_registry__settings') }}
 ),
@@ -41,6 +42,12 @@ measured as (
         case when not is_covered then format('documents in {} of 12 months of {}', months_observed, year) end,
         null, null
     from {{ ref('int_regulatory_docs_yearly') }}
+    union all
+    select
+        'news', query, year, stories, null, null, null, null, months_observed, coverage, is_covered,
+        case when not is_covered then format('story counts for {} of 12 months of {}', months_observed, year) end,
+        null, null
+    from {{ ref('int_news_volume_yearly') }}
 )
 
 select

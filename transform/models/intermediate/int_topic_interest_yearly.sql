@@ -1,5 +1,6 @@
--- Interest per term and calendar year: the mean daily value, how many months have data (coverage), and how the
--- last quarter compares with the busiest month so far (the peak of the monthly means up to the year's end).
+-- Interest per term and calendar year: the mean daily value (all views over all days with views), how many
+-- months have data (coverage), and how the last quarter compares with the busiest month so far (the peak of the
+-- monthly means up to the year's end).
 with settings as (
     select * from {{ ref('stg_registry__settings') }}
 ),
@@ -8,22 +9,17 @@ monthly as (
     select * from {{ ref('int_topic_interest_monthly') }}
 ),
 
-daily as (
-    select source, term, observed_date, value
-    from {{ ref('fct_topic_interest') }}
-    where value is not null
-),
-
 yearly as (
     select
         source,
         term,
-        year(observed_date) as year,
-        avg(value) as mean_daily_value,
-        count(*) as days_observed,
-        count(distinct month(observed_date)) as months_observed,
-        avg(value) filter (where month(observed_date) >= 10) as last_quarter_mean
-    from daily
+        year(period) as year,
+        sum(views) / sum(days_observed) as mean_daily_value,
+        sum(days_observed) as days_observed,
+        count(*) as months_observed,
+        sum(views) filter (where month(period) >= 10) / sum(days_observed) filter (where month(period) >= 10)
+            as last_quarter_mean
+    from monthly
     group by all
 ),
 

@@ -1,6 +1,5 @@
 select
     lower(repo) as repo,
-    cast(observed_date as date) as observed_date,
-    cast(stars as bigint) as stars,
-    archive_source
+    cast(starred_date as date) as starred_date,
+    cast(stars_added as bigint) as stars_added
 from {{ source('raw_github', 'star_history') }}
