@@ -10,9 +10,11 @@ import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
 from ingestion.http import HttpClient, ReplayTransport, SourceError
-from ingestion.trends import fetch_pageviews, pageviews_url, trends_source
+from ingestion.trends import MONTHLY, fetch_pageviews, pageviews_url, trends_source
 from tests.conftest import load_source, query
 from tests.snapshot_factory import PAGEVIEWS_URL, SnapshotBuilder, SpyingReplay, pageviews_body
+
+MONTHLY_URL = PAGEVIEWS_URL.replace("/daily/", "/monthly/")
 
 D = dt.date
 WINDOW = Window(D(2024, 1, 1), D(2024, 1, 31))
@@ -102,7 +104,7 @@ def test_each_article_fails_alone_and_a_rerun_asks_only_recent_days(tmp_path: Pa
                            today=D(2024, 1, 31), lookback_days=7)
     warehouse = load_source(source, tmp_path / "w.duckdb")
     status = {row[0]: row[1:] for row in query(warehouse, "select signal, status, detail, window_start "
-                                                          "from raw_trends.signal_status")}
+                                                          "from raw_trends.signal_status where dataset = 'pageviews'")}
     assert status["ChatGPT"][0] == OK and status["Broken"][0] == FAILED
     assert "HTTP 500 after 5 attempts" in status["Broken"][1]
     assert status["Odd"][0] == OK and "new_metric" in status["Odd"][1]
@@ -115,8 +117,54 @@ def test_each_article_fails_alone_and_a_rerun_asks_only_recent_days(tmp_path: Pa
     again = trends_source(["ChatGPT", "Broken", "Odd"], client=client, start_date=D(2024, 1, 1),
                           today=D(2024, 1, 31), lookback_days=7)
     load_source(again, warehouse)
-    windows = dict(query(warehouse, "select signal, window_start from raw_trends.signal_status"))
+    windows = dict(query(warehouse, "select signal, window_start from raw_trends.signal_status "
+                                    "where dataset = 'pageviews'"))
     # ChatGPT's last day was 2024-01-31, so the rerun asks from a week before it; Odd's week reaches back before
     # the start date, and Broken never loaded a day, so both start at the start date again.
     assert windows == {"ChatGPT": D(2024, 1, 24), "Odd": D(2024, 1, 1), "Broken": D(2024, 1, 1)}
     assert query(warehouse, "select count(*) from raw_trends.interest")[0][0] == 5
+
+
+def monthly_body(article: str, views: dict[dt.date, int]) -> dict:
+    """Wikimedia's monthly items: stamped with the month's first day, months without views left out."""
+    return {"items": [{"project": "en.wikipedia", "article": article, "granularity": "monthly",
+                       "timestamp": f"{month:%Y%m%d}00", "access": "all-access", "agent": "user", "views": n}
+                      for month, n in sorted(views.items())]}
+
+
+def test_monthly_totals_are_asked_for_complete_months_once_each(tmp_path: Path) -> None:
+    assert pageviews_url("ChatGPT", Window(D(2024, 1, 1), D(2024, 2, 29)), MONTHLY).endswith(
+        "/user/ChatGPT/monthly/2024010100/2024022900")
+    months = {D(2024, 1, 1): 3100, D(2024, 2, 1): 2900, D(2024, 3, 1): 999}
+    warehouse = tmp_path / "w.duckdb"
+
+    def night(today: dt.date) -> SpyingReplay:
+        snap = SnapshotBuilder(tmp_path / f"s{today}", today)
+        snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=pageviews_body("ChatGPT", DAYS))
+        snap.exchange(MONTHLY_URL.format("ChatGPT"), body=monthly_body("ChatGPT", months))
+        snap.exchange(MONTHLY_URL.format("GPT_Store"), status=404, body={"title": "Not found."})
+        snap.exchange(PAGEVIEWS_URL.format("GPT_Store"), status=404, body={"title": "Not found."})
+        spy = SpyingReplay(snap.write())
+        load_source(trends_source(["ChatGPT", "GPT_Store"], client=HttpClient(spy, user_agent="t"),
+                                  start_date=D(2024, 1, 1), today=today), warehouse)
+        return spy
+
+    def monthly_asked(spy: SpyingReplay) -> list[str]:
+        return [url.rsplit("/user/", 1)[1] for url, _, _ in spy.sent if "/monthly/" in url]
+
+    # Mid-March: January and February are over; March is not, so it is neither asked nor kept.
+    assert monthly_asked(night(D(2024, 3, 15))) == ["ChatGPT/monthly/2024010100/2024022900",
+                                                    "GPT_Store/monthly/2024010100/2024022900"]
+    assert query(warehouse, "select period, views from raw_trends.interest_monthly order by period") == [
+        (D(2024, 1, 1), 3100.0), (D(2024, 2, 1), 2900.0)]
+    status = dict(query(warehouse, "select signal, status from raw_trends.signal_status "
+                                   "where dataset = 'pageviews_monthly'"))
+    assert status == {"ChatGPT": OK, "GPT_Store": NO_DATA}
+    # Later in March no month has ended since: nothing monthly is asked, and the last outcomes stand.
+    assert monthly_asked(night(D(2024, 3, 30))) == []
+    assert dict(query(warehouse, "select signal, status from raw_trends.signal_status "
+                                 "where dataset = 'pageviews_monthly'")) == status
+    # In April, March alone.
+    assert monthly_asked(night(D(2024, 4, 2))) == ["ChatGPT/monthly/2024030100/2024033100",
+                                                   "GPT_Store/monthly/2024030100/2024033100"]
+    assert query(warehouse, "select count(*), sum(views) from raw_trends.interest_monthly") == [(3, 6999.0)]
