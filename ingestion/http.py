@@ -34,11 +34,12 @@ log = logging.getLogger("ai_pulse.http")
 # The live client a request goes out with: `requests`, or curl_cffi with a browser's TLS and header fingerprint.
 PLAIN, BROWSER = "requests", "browser"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-FAILING = "the API is failing or rate limiting; the next run retries"
-RATE_LIMITED = "the API kept rate limiting this client past every wait; the next run retries"
 REDIRECT_STATUSES = {301, 302, 307, 308}
 KEPT_RESPONSE_HEADERS = {"content-type", "retry-after", "location", "x-ratelimit-remaining", "x-ratelimit-reset",
                          "x-ratelimit-limit", "link"}
+# The fix named when retries run out: after errors and 5xx, or after nothing but rate limiting.
+FAILING = "the API is failing or rate limiting; the next run retries"
+RATE_LIMITED = "the API kept rate limiting this client past every wait; the next run retries"
 
 
 class SourceError(Exception):
