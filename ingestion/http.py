@@ -2,7 +2,9 @@
 pluggable transport — live, replay (recorded responses, no network) or record (live, written to a snapshot).
 
 Sources call `HttpClient.get(...)` and never know which transport answers; only the transport differs between
-a nightly live run and an offline replay.
+a nightly live run and an offline replay. Each source has its own client, built from what its module declares
+(`ClientNeeds`): the live client it must look like (plain `requests`, or a browser for Yahoo) and when a retryable
+answer is final. That choice travels with each request, so one replay and one recorder still serve the whole run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -28,10 +31,15 @@ from ingestion.snapshot import (
 
 log = logging.getLogger("ai_pulse.http")
 
+# The live client a request goes out with: `requests`, or curl_cffi with a browser's TLS and header fingerprint.
+PLAIN, BROWSER = "requests", "browser"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 307, 308}
 KEPT_RESPONSE_HEADERS = {"content-type", "retry-after", "location", "x-ratelimit-remaining", "x-ratelimit-reset",
                          "x-ratelimit-limit", "link"}
+# The fix named when retries run out: after errors and 5xx, or after nothing but rate limiting.
+FAILING = "the API is failing or rate limiting; the next run retries"
+RATE_LIMITED = "the API kept rate limiting this client past every wait; the next run retries"
 
 
 class SourceError(Exception):
@@ -74,8 +82,16 @@ class RateBudget:
         return time.strftime("%H:%M UTC", time.gmtime(self.reset_at))
 
 
+class Refused(SourceError):
+    """A source's rule found a retryable answer final (e.g. a block, not a rate limit): no retry was made."""
+
+
 class TransportError(Exception):
     """The transport could not deliver a response at all (connection failure, timeout, no recording)."""
+
+
+class TransportUnavailable(TransportError):
+    """The transport cannot send with the client a source needs (its library is not installed): retrying cannot help."""
 
 
 @dataclass
@@ -92,9 +108,11 @@ class Response:
 
 
 class Transport(Protocol):
-    """Delivers one request; `sleep` lets replay skip real waiting while keeping the same retry logic."""
+    """Delivers one request with the live client `profile` names (PLAIN or BROWSER; replay ignores it); `sleep`
+    lets replay skip real waiting while keeping the same retry logic."""
 
-    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Response:
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = PLAIN) -> Response:
         ...
 
     def sleep(self, seconds: float) -> None:
@@ -102,24 +120,45 @@ class Transport(Protocol):
 
 
 class LiveTransport:
-    """Talks to the real APIs with `requests`; redirects are left to HttpClient so replay behaves the same."""
+    """Talks to the real APIs with one session per profile, made on first use: `requests` for PLAIN, curl_cffi
+    impersonating Chrome for BROWSER. Redirects are left to HttpClient so replay behaves the same."""
 
     def __init__(self) -> None:
-        import requests
+        self._sessions: dict[str, tuple[Any, type[Exception]]] = {}
 
-        self._requests = requests
-        self.session = requests.Session()
-
-    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Response:
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = PLAIN) -> Response:
+        if profile not in self._sessions:
+            self._sessions[profile] = _live_session(profile)
+        session, errors = self._sessions[profile]
         try:
-            reply = self.session.request(method, url, params=params, headers=headers, timeout=timeout,
-                                         allow_redirects=False)
-        except self._requests.RequestException as exc:
+            reply = session.request(method, url, params=params, headers=headers, timeout=timeout,
+                                    allow_redirects=False)
+        except errors as exc:
+            # The host only: a URL can carry tokens in its query, and this message reaches logs and signal_status.
             raise TransportError(f"{type(exc).__name__} talking to {urlsplit(url).netloc}") from None
         return Response(reply.status_code, {k.lower(): v for k, v in reply.headers.items()}, reply.text, url)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+def _live_session(profile: str) -> tuple[Any, type[Exception]]:
+    """A session for `profile` and the base class of the errors it raises."""
+    if profile == BROWSER:
+        try:
+            from curl_cffi import requests as curl_requests
+        except ImportError:
+            raise TransportUnavailable("curl_cffi is not installed, and this API answers only browser-like "
+                                       "clients") from None
+        # As yfinance does since Yahoo's 2025 block (yfinance/_http.py `Session(impersonate="chrome")`, PR #2430):
+        # curl_cffi sends Chrome's TLS fingerprint and headers; "chrome" follows the newest Chrome it knows.
+        return curl_requests.Session(impersonate="chrome"), curl_requests.exceptions.RequestException
+    if profile != PLAIN:
+        raise ValueError(f"unknown HTTP client profile {profile!r}: use {PLAIN!r} or {BROWSER!r}")
+    import requests
+
+    return requests.Session(), requests.RequestException
 
 
 @dataclass
@@ -133,7 +172,8 @@ class ReplayTransport:
     def __post_init__(self) -> None:
         self.recordings = load_recordings(self.snapshot_dir)
 
-    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Response:
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = PLAIN) -> Response:
         recording = find_recording(self.recordings, method, url, params)
         reply = recording.response
         text = reply["text"] if "text" in reply else json.dumps(reply["json"])
@@ -154,8 +194,9 @@ class RecordingTransport:
     snapshot_dir: Path
     count: int = 0
 
-    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Response:
-        reply = self.inner.send(method, url, params, headers, timeout)
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = PLAIN) -> Response:
+        reply = self.inner.send(method, url, params, headers, timeout, profile)
         self.count += 1
         parts = urlsplit(url)
         name = "_".join(s for s in parts.path.split("/") if s)[-80:] or "root"
@@ -176,6 +217,23 @@ class RecordingTransport:
         self.inner.sleep(seconds)
 
 
+# Given a retryable answer and whether its host has answered this client successfully before: the (problem, fix)
+# that makes the answer final, or None to retry as usual.
+RefuseRetry = Callable[[Response, bool], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class ClientNeeds:
+    """What a source needs of its HttpClient, declared in the source's module: the live client its requests must
+    look like (`profile`), and a rule that may refuse to retry an answer (e.g. a block that is not a rate limit)."""
+
+    profile: str = PLAIN
+    refuse_retry: RefuseRetry | None = None
+
+
+DEFAULT_NEEDS = ClientNeeds()
+
+
 @dataclass
 class HttpClient:
     """GET with timeouts, retries (exponential backoff honouring Retry-After and rate-limit resets) and
@@ -188,9 +246,11 @@ class HttpClient:
     backoff_base: float = 1.0
     max_wait: float = 900.0
     max_redirects: int = 5
+    needs: ClientNeeds = DEFAULT_NEEDS
     # A rate limit that resets sooner than this is waited out; a later one stops the caller (RateLimited).
     rate_limit_patience: float = 60.0
     requests_sent: int = 0
+    answered_hosts: set[str] = field(default_factory=set)  # hosts that have sent this client a success (< 400)
     budgets: dict[str, RateBudget] = field(default_factory=dict)
 
     def get(
@@ -205,7 +265,9 @@ class HttpClient:
         """Fetch a URL; returns the final response (any status but retryable ones). Raises SourceError when the
         retries are used up or the transport fails for good."""
         params = {k: str(v) for k, v in (params or {}).items()}
-        all_headers = {"User-Agent": self.user_agent, **(headers or {})}
+        # An impersonated browser sends its own User-Agent: ours beside Chrome's TLS fingerprint would give it away.
+        identity = {} if self.needs.profile == BROWSER else {"User-Agent": self.user_agent}
+        all_headers = {**identity, **(headers or {})}
         for _hop in range(self.max_redirects + 1):
             reply = self._get_with_retries(url, params, all_headers, source, signal)
             if reply.status not in REDIRECT_STATUSES or "location" not in reply.headers:
@@ -222,23 +284,33 @@ class HttpClient:
     def _get_with_retries(
         self, url: str, params: dict[str, str], headers: dict[str, str], source: str, signal: str
     ) -> Response:
-        problem = ""
+        problem, fix = "", FAILING
+        host = urlsplit(url).netloc
         for attempt in range(1, self.max_attempts + 1):
             try:
                 self.requests_sent += 1
-                reply = self.transport.send("GET", url, params, headers, self.timeout)
+                reply = self.transport.send("GET", url, params, headers, self.timeout, self.needs.profile)
             except SnapshotError as exc:
                 # A replay without a matching recording will not get one by retrying.
                 raise MissingRecording(source, signal, str(exc)) from None
+            except TransportUnavailable as exc:
+                raise SourceError(source, signal, str(exc), "install the locked environment: `uv sync`") from None
             except TransportError as exc:
-                problem, wait = str(exc), self._backoff(attempt)
+                problem, fix, wait = str(exc), FAILING, self._backoff(attempt)
             else:
                 self._note_budget(reply)
+                if reply.status < 400:
+                    self.answered_hosts.add(host)
                 if reply.status not in RETRY_STATUSES and not _rate_limited(reply):
                     return reply
-                problem, wait = f"HTTP {reply.status}", self._wait_for(reply, attempt)
+                rule = self.needs.refuse_retry
+                if rule is not None and (refusal := rule(reply, host in self.answered_hosts)):
+                    raise Refused(source, signal, *refusal)
+                limited = reply.status == 429 or _rate_limited(reply)
+                problem = f"rate limited (HTTP {reply.status})" if limited else f"HTTP {reply.status}"
+                fix, wait = RATE_LIMITED if limited else FAILING, self._wait_for(reply, attempt)
                 if _rate_limited(reply) and wait > self.rate_limit_patience:
-                    budget = self.budgets.get(urlsplit(url).netloc)
+                    budget = self.budgets.get(host)
                     raise RateLimited(source, signal, f"the API's rate limit ran out (resets at "
                                       f"{budget.resets() if budget else 'a later time'})",
                                       "the next run resumes where this one stopped", budget and budget.reset_at)
@@ -247,8 +319,7 @@ class HttpClient:
             log.warning("[%s %s] %s; retry %d/%d in %.1fs", source, signal, problem, attempt,
                         self.max_attempts - 1, wait)
             self.transport.sleep(wait)
-        raise SourceError(source, signal, f"{problem} after {self.max_attempts} attempts",
-                          "the API is failing or rate limiting; the next run retries")
+        raise SourceError(source, signal, f"{problem} after {self.max_attempts} attempts", fix)
 
     def budget(self, host: str) -> RateBudget | None:
         """The rate limit `host` reported in its last answer, if it reports one."""

@@ -2,6 +2,12 @@
 
 `close` is Yahoo's split-adjusted close; `adj_close` also adjusts for dividends. Splits and dividends are kept
 in their own tables so quality checks can tell a split from a suspicious jump.
+
+Since 2025 Yahoo answers 429 "Too Many Requests" to clients that do not look like a browser, even on a first
+request (yfinance issues #2422, #2472). Live, this source is reached the way yfinance reaches it: through curl_cffi
+with Chrome's fingerprint and Chrome's own headers (`CLIENT_NEEDS`), and without a crumb, which the chart endpoint
+does not need (yfinance 1.7 data.py: "the target endpoint may not need a crumb (e.g. chart API)";
+yahoo-finance2 chart.ts does not ask for one).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from ingestion.common import (
     rows_or_schema,
     unexpected_shape,
 )
-from ingestion.http import HttpClient, SourceError
+from ingestion.http import BROWSER, ClientNeeds, HttpClient, Refused, Response, SourceError
 
 SOURCE = "stocks"
 DATASET = "chart"
@@ -54,6 +60,26 @@ DIVIDEND_COLUMNS: dict[str, Any] = {
     "ex_date": {"data_type": "date", "nullable": False},
     "amount": {"data_type": "double"},
 }
+
+
+BLOCK_PROBLEM = ("Yahoo answered HTTP 429 {body} before any successful answer in this run: that is Yahoo's block of "
+                 "clients that do not look like a browser, not a rate limit, so no other ticker was asked")
+BLOCK_FIX = ("this source reaches Yahoo through curl_cffi with a Chrome fingerprint: check that curl_cffi is installed "
+             "and current (`uv sync`; `uv lock --upgrade-package curl-cffi` for a newer Chrome), then try again later "
+             "or from another network")
+
+
+def yahoo_block(reply: Response, yahoo_answered: bool) -> tuple[str, str] | None:
+    """A 429 before Yahoo has answered this run is its browser check failing, which neither a retry nor the next
+    ticker gets past; after a successful answer a 429 is a rate limit, retried with the usual backoff."""
+    if reply.status != 429 or yahoo_answered:
+        return None
+    body = reply.text.strip()[:60]
+    return BLOCK_PROBLEM.format(body=repr(body) if body else "(empty body)"), BLOCK_FIX
+
+
+# What the run builds this source's HTTP client with (orchestration/ingest.py): a browser, and the block rule.
+CLIENT_NEEDS = ClientNeeds(profile=BROWSER, refuse_retry=yahoo_block)
 
 
 def chart_params(window: Window) -> dict[str, str]:
@@ -171,14 +197,26 @@ def stocks_source(
     today: dt.date | None = None,
     lookback_days: int = 7,
 ) -> Any:
-    """Prices, splits and dividends for every registered ticker, merged on their natural keys."""
+    """Prices, splits and dividends for every registered ticker, merged on their natural keys. Once Yahoo blocks
+    the client, the remaining tickers fail with the same reason without a request."""
 
     @dlt.resource(name="charts", selected=False)
     def charts() -> Iterator[Fetched]:
         if client is None or today is None:
             raise RuntimeError("stocks_source needs a client and today's date to run")
-        yield from fetch_each(SOURCE, tickers, lambda t, w: fetch_chart(client, t, w), start_date, today,
-                              lookback_days, "prices", "trade_date", DATASET)
+        blocked: list[Refused] = []
+
+        def fetch(ticker: str, window: Window) -> Fetched:
+            if blocked:
+                raise SourceError(SOURCE, ticker, blocked[0].problem, blocked[0].fix)
+            try:
+                return fetch_chart(client, ticker, window)
+            except Refused as exc:
+                blocked.append(exc)
+                raise
+
+        yield from fetch_each(SOURCE, tickers, fetch, start_date, today, lookback_days, "prices", "trade_date",
+                              DATASET)
 
     @dlt.transformer(data_from=charts, name="prices", primary_key=("ticker", "trade_date"),
                      write_disposition="merge", columns=PRICE_COLUMNS,

@@ -28,11 +28,13 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
 from ingestion.github import github_source
+from ingestion.http import DEFAULT_NEEDS, ClientNeeds
 from ingestion.news import news_source
 from ingestion.registry import Registry
 from ingestion.registry_tables import registry_source
 from ingestion.regulatory import regulatory_source
 from ingestion.settings import RunSettings, source_stale_after
+from ingestion.stocks import CLIENT_NEEDS as STOCKS_CLIENT_NEEDS
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.resources import PulseResource, Runtime, warehouse_destination
@@ -80,11 +82,12 @@ SOURCES: dict[str, SourceFactory] = {
 }
 
 
-def _registered(factory: Callable[..., DltSource], source: str) -> SourceFactory:
-    """A source fed from the registry: its keys, start date and look-back, plus the run's client and today."""
+def _registered(factory: Callable[..., DltSource], source: str, needs: ClientNeeds = DEFAULT_NEEDS) -> SourceFactory:
+    """A source fed from the registry: its keys, start date and look-back, plus today and its own client of the run,
+    built with what the source's module declares it needs (e.g. a browser for Yahoo)."""
     return lambda registry, rt: factory(
         registry.keys_for(source),
-        client=rt.client if rt else None,
+        client=rt.client_for(source, needs) if rt else None,
         start_date=registry.start_date,
         today=rt.today if rt else None,
         lookback_days=registry.lookback_days,
@@ -92,7 +95,7 @@ def _registered(factory: Callable[..., DltSource], source: str) -> SourceFactory
 
 
 SOURCES.update({
-    "stocks": _registered(stocks_source, "stocks"),
+    "stocks": _registered(stocks_source, "stocks", STOCKS_CLIENT_NEEDS),
     "trends": _registered(trends_source, "trends"),
     "github": _registered(github_source, "github"),
     "regulatory": _registered(regulatory_source, "regulatory"),

@@ -10,7 +10,7 @@ import dlt
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from ingestion.http import HttpClient, make_transport
+from ingestion.http import DEFAULT_NEEDS, ClientNeeds, HttpClient, Transport, make_transport
 from ingestion.registry import Registry, load_registry
 from ingestion.registry_tables import SOURCE_DATASETS
 from ingestion.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
@@ -18,7 +18,8 @@ from ingestion.snapshot import Manifest, load_manifest, recording_manifest, writ
 
 
 class Runtime:
-    """What one run builds once and every asset shares: registry, manifest, today and the HTTP client."""
+    """What one run builds once and every asset shares: registry, manifest, today, the transport, and one HTTP
+    client per source over it."""
 
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
@@ -27,9 +28,22 @@ class Runtime:
         self.today: dt.date = self.manifest.as_of if self.manifest else settings.today()
         if settings.record_dir:
             self._start_recording(settings.record_dir)
-        transport = make_transport(settings.mode, settings.snapshot_dir, settings.record_dir)
-        # One client for the run, shared by every source, so request counts add up.
-        self.client = HttpClient(transport=transport, user_agent=self.registry.user_agent)
+        # One transport for the run: one recorder numbers every exchange, so repeated requests replay in order.
+        self.transport: Transport = make_transport(settings.mode, settings.snapshot_dir, settings.record_dir)
+        self.clients: dict[str, HttpClient] = {}
+
+    def client_for(self, source: str, needs: ClientNeeds = DEFAULT_NEEDS) -> HttpClient:
+        """`source`'s own client (its live profile, its retry rule, which hosts have answered it), made on first use
+        over the run's transport."""
+        if source not in self.clients:
+            self.clients[source] = HttpClient(transport=self.transport, user_agent=self.registry.user_agent,
+                                              needs=needs)
+        return self.clients[source]
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent in this run, every source's client together."""
+        return sum(client.requests_sent for client in self.clients.values())
 
     def _start_recording(self, record_dir: Path) -> None:
         """The recorded snapshot's manifest: as_of is this run's today, so a replay of it asks the same requests."""

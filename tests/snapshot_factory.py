@@ -204,19 +204,23 @@ def fr_body(documents: list[dict[str, Any]], next_page_url: str | None = None) -
 
 @dataclass
 class SpyingReplay:
-    """Replay that also keeps what each request sent (URL, params, headers), to check what a source asks for."""
+    """Replay that also keeps what each request sent (URL, params, headers, and the live client profile it asked
+    for), to check what a source asks for."""
 
     root: Path
     sent: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from ingestion.http import ReplayTransport
 
         self.replay = ReplayTransport(self.root)
 
-    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float) -> Any:
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = "requests") -> Any:
         self.sent.append((url, dict(params), dict(headers)))
-        return self.replay.send(method, url, params, headers, timeout)
+        self.profiles.append(profile)
+        return self.replay.send(method, url, params, headers, timeout, profile)
 
     def sleep(self, seconds: float) -> None:
         self.replay.sleep(seconds)

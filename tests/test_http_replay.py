@@ -1,5 +1,6 @@
 """The one HTTP layer: replay matching exactly as CONTRACT.md section 4 says, retries and rate limits, redirects,
-clear errors, and recording that replays the same and keeps no secrets."""
+clear errors, recording that replays the same and keeps no secrets, and live clients that look like `requests` or
+like a browser (curl_cffi)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import gzip
 import json
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -14,7 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.http import HttpClient, LiveTransport, RecordingTransport, ReplayTransport, SourceError
+from ingestion.http import (
+    BROWSER,
+    PLAIN,
+    ClientNeeds,
+    HttpClient,
+    LiveTransport,
+    RecordingTransport,
+    ReplayTransport,
+    SourceError,
+    TransportError,
+)
 from ingestion.snapshot import SnapshotError, load_manifest, load_recordings
 from tests.conftest import local_server
 from tests.snapshot_factory import SnapshotBuilder
@@ -160,17 +172,73 @@ def slow_server() -> Iterator[str]:
         yield url
 
 
-def test_timeouts_are_retried_then_fail_naming_source_and_signal(slow_server: str) -> None:
+@pytest.mark.parametrize(("profile", "timeout_error"), [(PLAIN, "ReadTimeout"), (BROWSER, "Timeout")])
+def test_timeouts_are_retried_then_fail_naming_source_and_signal(slow_server: str, profile: str,
+                                                                 timeout_error: str) -> None:
     # The live transport against a real (local) server: the only way to see a real read timeout.
     client = HttpClient(transport=LiveTransport(), user_agent="AI-Pulse tests", timeout=0.2, max_attempts=3,
-                        backoff_base=0.01)
+                        backoff_base=0.01, needs=ClientNeeds(profile=profile))
     SlowServer.stalls = 1
     reply, body = client.get_json(f"{slow_server}/chart", source="stocks", signal="NVDA")
     assert (reply.status, body, client.requests_sent) == (200, {"ok": True}, 2)
     SlowServer.stalls, SlowServer.served = 10, 0
-    with pytest.raises(SourceError, match=r"\[stocks NVDA\] ReadTimeout talking to 127\.0\.0\.1:\d+ after 3 "
+    with pytest.raises(SourceError, match=rf"\[stocks NVDA\] {timeout_error} talking to 127\.0\.0\.1:\d+ after 3 "
                                           r"attempts — the API is failing or rate limiting; the next run retries"):
         client.get_json(f"{slow_server}/chart", source="stocks", signal="NVDA")
+
+
+class EchoHeaders(BaseHTTPRequestHandler):
+    """A local HTTP server that answers with the request's headers (names lower-cased) as JSON."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+REGISTRY_AGENT = "AI-Pulse/0.1 (https://example.test/contact)"
+
+
+def sent_headers(url: str, profile: str) -> dict[str, str]:
+    client = HttpClient(transport=LiveTransport(), user_agent=REGISTRY_AGENT, needs=ClientNeeds(profile=profile))
+    return client.get_json(f"{url}/v8/finance/chart/NVDA", source="stocks", signal="NVDA")[1]
+
+
+def test_the_browser_profile_sends_chromes_own_headers_and_not_the_registry_user_agent() -> None:
+    with local_server(EchoHeaders) as url:
+        browser, plain = sent_headers(url, BROWSER), sent_headers(url, PLAIN)
+    assert "Chrome/" in browser["user-agent"] and "AI-Pulse" not in browser["user-agent"]
+    assert '"Google Chrome"' in browser["sec-ch-ua"]
+    assert plain["user-agent"] == REGISTRY_AGENT and "sec-ch-ua" not in plain
+
+
+def test_curl_cffi_failures_become_transport_errors_naming_only_the_host(slow_server: str) -> None:
+    SlowServer.stalls = 10
+    secret = {"token": "s3cret"}
+    with pytest.raises(TransportError) as timed_out:
+        LiveTransport().send("GET", f"{slow_server}/v8/finance/chart/NVDA", secret, {}, 0.2, BROWSER)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    with pytest.raises(TransportError) as refused:
+        LiveTransport().send("GET", f"http://127.0.0.1:{closed_port}/v8/finance/chart/NVDA", secret, {}, 5, BROWSER)
+    assert str(timed_out.value) == f"Timeout talking to {slow_server.removeprefix('http://')}"
+    assert str(refused.value) == f"ConnectionError talking to 127.0.0.1:{closed_port}"
+
+
+def test_a_missing_curl_cffi_fails_at_once_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "curl_cffi", None)  # what `import curl_cffi` meets when it is not installed
+    client = HttpClient(transport=LiveTransport(), user_agent="t", needs=ClientNeeds(profile=BROWSER))
+    with pytest.raises(SourceError, match=r"\[stocks NVDA\] curl_cffi is not installed.* — install the locked "
+                                          r"environment: `uv sync`"):
+        client.get("http://127.0.0.1:9/v8/finance/chart/NVDA", source="stocks", signal="NVDA")
+    assert client.requests_sent == 1
 
 
 def test_github_rate_limit_waits_for_the_reset_time(snap: SnapshotBuilder) -> None:

@@ -1,5 +1,6 @@
 """The stocks source turns Yahoo chart responses into rows: only the requested days, exchange-local dates,
-null placeholders dropped, and Yahoo's errors reported with the ticker and the fix."""
+null placeholders dropped, and Yahoo's errors reported with the ticker and the fix. Its client looks like a
+browser, and Yahoo's browser-check 429 is told apart from a rate limit."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from pathlib import Path
 import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
-from ingestion.http import HttpClient, ReplayTransport, SourceError
-from ingestion.stocks import CHART_URL, chart_params, fetch_chart, parse_chart, stocks_source
+from ingestion.http import BROWSER, DEFAULT_NEEDS, HttpClient, Refused, ReplayTransport, SourceError
+from ingestion.settings import RunSettings
+from ingestion.stocks import CHART_URL, CLIENT_NEEDS, chart_params, fetch_chart, parse_chart, stocks_source
+from ingestion.trends import fetch_pageviews
+from orchestration.ingest import SOURCES
+from orchestration.resources import Runtime
 from tests.conftest import load_source, query
-from tests.snapshot_factory import Bar, SnapshotBuilder, chart_body
+from tests.snapshot_factory import Bar, SnapshotBuilder, SpyingReplay, chart_body
 
 D = dt.date
 
@@ -142,3 +147,85 @@ def test_a_failing_ticker_is_recorded_as_failed_and_the_others_still_load(tmp_pa
     status = {r[0]: r[1:] for r in query(warehouse, "select signal, dataset, status from raw_stocks.signal_status")}
     assert status == {"NVDA": ("chart", OK), "DOWN": ("chart", FAILED)}
     assert query(warehouse, "select ticker, count(*) from raw_stocks.prices group by 1") == [("NVDA", 2)]
+
+
+def yahoo_client(snap: SnapshotBuilder) -> tuple[HttpClient, SpyingReplay]:
+    """The client the run gives this source (a browser, Yahoo's block rule), over a replay that keeps what was sent."""
+    snap.write()
+    spy = SpyingReplay(snap.root)
+    return HttpClient(spy, user_agent="AI-Pulse/0.1 (registry contact)", needs=CLIENT_NEEDS), spy
+
+
+def test_yahoo_is_asked_as_a_browser_without_the_registry_user_agent(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    snap.stock("NVDA", BARS)
+    client, spy = yahoo_client(snap)
+    assert fetch_chart(client, "NVDA", YEAR).status == OK
+    assert spy.profiles == [BROWSER]
+    assert "User-Agent" not in spy.sent[0][2]
+
+
+def test_yahoos_browser_check_429_fails_every_ticker_at_once_with_one_request(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path / "snap", D(2024, 12, 31))
+    # Yahoo's answer to a client that fails its browser check: plain text, on the very first request.
+    snap.exchange(CHART_URL.format(symbol="NVDA"), status=429, text="Too Many Requests\r\n",
+                  headers={"Content-Type": "text/plain"})
+    snap.stock("AMD", BARS)
+    snap.stock("INTC", BARS)
+    client, spy = yahoo_client(snap)
+    source = stocks_source(["NVDA", "AMD", "INTC"], client=client, start_date=D(2024, 1, 1), today=D(2024, 12, 31))
+    warehouse = load_source(source, tmp_path / "w.duckdb")
+    status = dict(query(warehouse, "select signal, status from raw_stocks.signal_status"))
+    assert status == {"NVDA": FAILED, "AMD": FAILED, "INTC": FAILED}
+    for ticker, detail in query(warehouse, "select signal, detail from raw_stocks.signal_status"):
+        assert detail.startswith(f"[stocks {ticker}] Yahoo answered HTTP 429 'Too Many Requests' before any "
+                                 "successful answer in this run: that is Yahoo's block of clients that do not look "
+                                 "like a browser, not a rate limit"), detail
+        assert "curl_cffi is installed and current (`uv sync`" in detail
+        assert "try again later or from another network" in detail
+    assert (client.requests_sent, len(spy.sent), spy.replay.waits) == (1, 1, [])
+    assert query(warehouse, "select count(*) from raw_stocks.prices") == [(0,)]
+
+
+def test_a_429_after_yahoo_has_answered_is_a_rate_limit_retried_with_backoff(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path / "snap", D(2024, 12, 31))
+    snap.stock("NVDA", BARS)
+    snap.exchange(CHART_URL.format(symbol="AMD"), status=429, text="Too Many Requests", order=1)
+    snap.exchange(CHART_URL.format(symbol="AMD"), body=chart_body("AMD", BARS), order=2)
+    client, spy = yahoo_client(snap)
+    source = stocks_source(["NVDA", "AMD"], client=client, start_date=D(2024, 1, 1), today=D(2024, 12, 31))
+    warehouse = load_source(source, tmp_path / "w.duckdb")
+    assert dict(query(warehouse, "select signal, status from raw_stocks.signal_status")) == {"NVDA": OK, "AMD": OK}
+    assert query(warehouse, "select ticker, count(*) from raw_stocks.prices group by 1 order by 1") == [
+        ("AMD", 2), ("NVDA", 2)]
+    assert (client.requests_sent, spy.replay.waits) == (3, [1.0])
+
+
+def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited_not_blocked(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path, D(2024, 12, 31))
+    snap.stock("NVDA", BARS)
+    snap.exchange(CHART_URL.format(symbol="AMD"), status=429, text="Too Many Requests")
+    client, spy = yahoo_client(snap)
+    assert fetch_chart(client, "NVDA", YEAR).status == OK
+    with pytest.raises(SourceError) as error:
+        fetch_chart(client, "AMD", YEAR)
+    assert not isinstance(error.value, Refused)
+    assert str(error.value).startswith("[stocks AMD] rate limited (HTTP 429) after 5 attempts")
+    assert "block" not in str(error.value)
+    assert spy.replay.waits == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_each_source_gets_its_own_client_over_the_runs_one_transport(tmp_path: Path) -> None:
+    snap = SnapshotBuilder(tmp_path / "snap", D(2024, 12, 31))
+    snap.stock("NVDA", BARS)
+    snap.pageviews("ChatGPT", {D(2024, 12, 30): 5})
+    snap.write()
+    runtime = Runtime(RunSettings(mode="replay", snapshot_dir=snap.root, warehouse=tmp_path / "w.duckdb"))
+    for name in ("stocks", "trends"):
+        SOURCES[name](runtime.registry, runtime)
+    stocks, trends = runtime.clients["stocks"], runtime.clients["trends"]
+    assert (stocks.needs, trends.needs) == (CLIENT_NEEDS, DEFAULT_NEEDS)
+    assert stocks.transport is trends.transport is runtime.transport
+    fetch_chart(stocks, "NVDA", YEAR)
+    fetch_pageviews(trends, "ChatGPT", YEAR)
+    assert (stocks.requests_sent, trends.requests_sent, runtime.requests_sent) == (1, 1, 2)
