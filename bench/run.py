@@ -36,9 +36,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from ingestion.registry import load_registry  # noqa: E402
-from ingestion.registry_tables import SOURCE_DATASETS  # noqa: E402
 from ingestion.settings import BUNDLED_SNAPSHOT  # noqa: E402
 from ingestion.snapshot import load_manifest  # noqa: E402
+from orchestration.doctor import requests_needed  # noqa: E402
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled, trading_days  # noqa: E402
 
 AI_PULSE = Path(sys.executable).with_name("ai-pulse")
@@ -131,7 +131,7 @@ def scale_snapshot(root: Path, tickers: int, years: int, repos: int, repo_years:
     star_days = [first + dt.timedelta(days=i) for i in range((as_of - first).days)]
     for n in range(repos):
         stars = {day: 100 + n + i for i, day in enumerate(star_days)}
-        snap.repo(f"scale-org/repo-{n:04d}", 100 + n + len(star_days), archive=stars, provenance="synthetic")
+        snap.repo(f"scale-org/repo-{n:04d}", 100 + n + len(star_days), history=stars, provenance="synthetic")
     for entry in snap.series:
         entry["provenance"] = "synthetic"
     snapshot = snap.write()
@@ -168,13 +168,24 @@ from days where close is not null;
 create table fct_stock_daily as
 select * from prices qualify row_number() over (partition by ticker, trade_date) = 1;
 
-create table stars as
-select lower(response.json.repo) as repo, unnest(response.json.observations, recursive := true)
-from read_json('{responses}/github_archive/*.json', maximum_object_size = 268435456);
+create table weeks as
+select lower(regexp_extract(request.url, 'repos/([^/]+/[^/]+)/stargazers', 1)) as repo,
+       unnest(response.json) as w
+from read_json('{responses}/github_history/*.json', maximum_object_size = 268435456);
+
+create table added as
+select repo, cast(to_timestamp(w.week) as date) + cast(d.i - 1 as integer) as starred_date, w.days[d.i] as stars_added
+from weeks cross join range(1, 8) as d(i);
+
+create table snapshots as
+select lower(response.json.full_name) as repo, response.json.stargazers_count as stars
+from read_json('{responses}/github/*.json', maximum_object_size = 268435456);
 
 create table fct_repo_stars as
-select repo, cast(date as date) as observed_date, max(stars)::bigint as stars
-from stars group by all;
+select added.repo, starred_date as observed_date,
+       (snapshots.stars - coalesce(sum(stars_added) over (partition by added.repo order by starred_date desc
+            rows between unbounded preceding and 1 preceding), 0))::bigint as stars
+from added join snapshots using (repo);
 """
 
 
@@ -189,11 +200,11 @@ def floor(snapshot: Path) -> dict[str, Any]:
         return {"seconds": time.monotonic() - started, "rows": rows}
 
 
-def minimum_requests() -> int:
-    """One request per registered signal and dataset: what a nightly run needs at least for one new day (a GitHub
-    repo has two datasets, its repository object and its star archive)."""
-    registry = load_registry()
-    return sum(len(registry.signals_for(source)) * len(datasets) for source, datasets in SOURCE_DATASETS.items())
+def minimum_requests(today: dt.date) -> int:
+    """The fewest requests a nightly run on `today` can send: one window per signal and dataset that can have
+    something new that night (orchestration/doctor.py counts them; a GitHub repo has two, its repository object and
+    its newest star-history page)."""
+    return sum(requests_needed(load_registry(), first_run=False, today=today).values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale_ratio": round(scale["seconds"] / floor_run["seconds"], 1),
             "scale_rows": floor_run["rows"],
             "steps_s": {"cold": cold_steps, "scale": scale_steps},
-            "live_requests": live_requests, "min_requests": minimum_requests(),
+            "live_requests": live_requests, "min_requests": minimum_requests(next_day),
             "scale": {"tickers": args.tickers, "years": args.years, "repos": args.repos,
                       "repo_years": args.repo_years, "data": "synthetic"},
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -107,6 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--warehouse", metavar="PATH", help="DuckDB file to inspect")
     status.set_defaults(handler=_cmd_status)
 
+    doctor = commands.add_parser("doctor", help="check the set-up a run needs and say how to fix what is wrong",
+                                 description="Checks the registry, the snapshot (replay) or the APIs (--live), the "
+                                             "warehouse and its lock, the Dagster home and the disk, and sends one "
+                                             "small request per source through the same code a run uses: through "
+                                             "the snapshot in replay, to the real APIs with --live (plus GitHub's "
+                                             "remaining rate limit). Writes nothing. Exit 0 when a run is ready, "
+                                             "2 when something must be fixed first.")
+    doctor.add_argument("--live", action="store_true", help="ask the live APIs instead of the snapshot")
+    doctor.set_defaults(handler=_cmd_doctor)
+
     signals = commands.add_parser("signals", help="list every registered signal",
                                   description="Lists the signals of registry.yml with the predictions they serve.")
     signals.add_argument("--json", action="store_true", help="print a JSON array")
@@ -262,6 +272,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
     except WarehouseBusy as exc:
         return _fail(str(exc), EXIT_BUSY)
     return EXIT_OK
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from orchestration.doctor import diagnose, report
+
+    text, ready = report(diagnose(live=args.live))
+    print(text)
+    return EXIT_OK if ready else EXIT_CONFIG
 
 
 def _cmd_signals(args: argparse.Namespace) -> int:

@@ -88,8 +88,8 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
     # Today's snapshot of a repo beats the count rebuilt from its star history; GPT_Store's 404 is reported.
     assert query(warehouse, "select origin, stars from core.fct_repo_stars where repo = 'ollama/ollama' "
                             "and observed_date = '2025-12-31'") == [("snapshot", 158520)]
-    assert query(warehouse, "select status from raw_trends.signal_status where signal = 'GPT_Store'") == [
-        ("no_data",)]
+    assert query(warehouse, "select dataset, status from raw_trends.signal_status where signal = 'GPT_Store' "
+                            "order by dataset") == [("pageviews", "no_data"), ("pageviews_monthly", "no_data")]
     assert query(warehouse, "select count(*) from core.fct_regulatory_docs where source = 'federal_register' "
                             "and len(terms) > 0") == [(len(before["core.fct_regulatory_docs"]),)]
 

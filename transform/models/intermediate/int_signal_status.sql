@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
 -- The last fetch outcome of every registered signal, one row per signal: `ok` when any of its datasets loaded,
--- otherwise the worst outcome and the source's reason (e.g. Wikimedia's 404 for a missing article).
+-- otherwise the worst outcome and the source's reason (e.g. Wikimedia's 404 for a missing article), from its
+-- first dataset that did not load (a source's main dataset sorts first: pageviews, repo).
 with statuses as (
     select * from {{ ref('stg_stocks__signal_status') }}
     union all
@@ -28,7 +29,7 @@ select
         else 'not_fetched'
     end as status,
     -- The reason without its "[source signal] " prefix and without the fix that follows " — ".
-    string_agg(distinct split_part(regexp_replace(statuses.detail, '^\[[^\]]*\] ', ''), ' — ', 1), '; ')
+    arg_min(split_part(regexp_replace(statuses.detail, '^\[[^\]]*\] ', ''), ' — ', 1), statuses.dataset)
         filter (where statuses.status <> 'ok') as reason
 from registered
 left join statuses
