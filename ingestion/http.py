@@ -23,7 +23,7 @@ from ingestion.snapshot import (
     Recording,
     SnapshotError,
     find_recording,
-    load_recordings,
+    read_snapshot,
     request_params,
     scrub_headers,
     write_recording,
@@ -170,7 +170,8 @@ class ReplayTransport:
     waits: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.recordings = load_recordings(self.snapshot_dir)
+        # Validated and parsed once per process: a run that validated the snapshot up front reads nothing again.
+        self.recordings = list(read_snapshot(self.snapshot_dir).recordings)
 
     def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
              profile: str = PLAIN) -> Response:

@@ -24,7 +24,7 @@ from ingestion.news import fetch_month as news_month
 from ingestion.registry import Registry, RegistryError, load_registry
 from ingestion.regulatory import fetch_month as regulatory_month
 from ingestion.settings import ConfigError, HostedWarehouse, RunSettings, resolve_settings
-from ingestion.snapshot import SnapshotError, load_manifest, load_recordings
+from ingestion.snapshot import SnapshotError, load_manifest, read_snapshot
 from ingestion.stocks import CLIENT_NEEDS as STOCKS_NEEDS
 from ingestion.stocks import fetch_chart
 from ingestion.trends import fetch_pageviews
@@ -62,8 +62,8 @@ def check_snapshot(settings: RunSettings) -> list[Finding]:
     if settings.mode == "live":
         return [Finding("snapshot", OK, "live mode: the APIs answer, no snapshot is read")]
     try:
-        manifest = load_manifest(settings.snapshot_dir)
-        recordings = load_recordings(settings.snapshot_dir)
+        snapshot = read_snapshot(settings.snapshot_dir)
+        manifest, recordings = snapshot.manifest, snapshot.recordings
     except SnapshotError as exc:
         return [Finding("snapshot", PROBLEM, str(exc), "fix or re-record the snapshot, or point --snapshot / "
                                                        "AI_PULSE_SNAPSHOT at another one")]

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from pydantic import PrivateAttr
 
 from ingestion.http import DEFAULT_NEEDS, ClientNeeds, HttpClient, Transport, make_transport
 from ingestion.registry import Registry, load_registry
 from ingestion.registry_tables import SOURCE_DATASETS
 from ingestion.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
-from ingestion.snapshot import Manifest, load_manifest, recording_manifest, write_manifest
+from ingestion.snapshot import Manifest, SnapshotError, read_snapshot, recording_manifest, write_manifest
 
 
 class Runtime:
@@ -24,7 +24,8 @@ class Runtime:
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
         self.registry: Registry = load_registry()
-        self.manifest: Manifest | None = load_manifest(settings.snapshot_dir) if settings.mode == "replay" else None
+        replayed = read_snapshot(settings.snapshot_dir) if settings.mode == "replay" else None
+        self.manifest: Manifest | None = replayed.manifest if replayed else None
         self.today: dt.date = self.manifest.as_of if self.manifest else settings.today()
         if settings.record_dir:
             self._start_recording(settings.record_dir)
@@ -97,7 +98,11 @@ class PulseResource(ConfigurableResource):
 
     @property
     def runtime(self) -> Runtime:
-        """Built on first use within a run, then shared by every asset of that run."""
+        """Built on first use within a run, then shared by every asset of that run. A bad snapshot fails the step
+        at once: a file will not mend by waiting, so the load's retry policy (meant for the network) is bypassed."""
         if self._runtime is None:
-            self._runtime = Runtime(self.settings)
+            try:
+                self._runtime = Runtime(self.settings)
+            except SnapshotError as exc:
+                raise Failure(description=str(exc), allow_retries=False) from None
         return self._runtime

@@ -27,7 +27,7 @@ from ingestion.http import (
     SourceError,
     TransportError,
 )
-from ingestion.snapshot import SnapshotError, load_manifest, load_recordings
+from ingestion.snapshot import SnapshotError, load_manifest, read_snapshot
 from tests.conftest import local_server
 from tests.snapshot_factory import SnapshotBuilder
 
@@ -289,7 +289,7 @@ def test_a_malformed_response_file_is_named(snap: SnapshotBuilder) -> None:
     bad.parent.mkdir(parents=True)
     bad.write_text('{"request": {}}')
     with pytest.raises(SnapshotError, match="bad.json is not a recorded exchange"):
-        load_recordings(snap.root)
+        read_snapshot(snap.write())
 
 
 def test_manifest_problems_are_clear(tmp_path: Path) -> None:
@@ -310,8 +310,8 @@ def test_a_response_file_linking_outside_the_snapshot_is_refused(snap: SnapshotB
     outside.write_text(json.dumps({"request": {"url": f"{API}/x"}, "response": {"status": 200, "json": 1}}))
     (snap.root / "responses").mkdir(parents=True)
     (snap.root / "responses" / "link.json").symlink_to(outside)
-    with pytest.raises(SnapshotError, match="points outside the snapshot"):
-        load_recordings(snap.root)
+    with pytest.raises(SnapshotError, match=f"link.json links to {outside}, outside the snapshot"):
+        read_snapshot(snap.write())
 
 
 def test_replay_never_opens_a_socket(snap: SnapshotBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
