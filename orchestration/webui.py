@@ -30,9 +30,11 @@ class PortBusy(RuntimeError):
 
 
 def dagster_dev_command(port: int) -> list[str]:
-    """The webserver and the daemon, loading `orchestration.code_location`, reachable from this machine only."""
+    """The webserver and the daemon, reachable from this machine only. Run from the project root, `dagster dev`
+    loads what `[tool.dagster]` in pyproject.toml names (`orchestration.code_location`): the very same code
+    location as a plain `dagster dev` there."""
     dagster = Path(sys.executable).with_name("dagster")
-    return [str(dagster), "dev", "-m", "orchestration.code_location", "-h", HOST, "-p", str(port)]
+    return [str(dagster), "dev", "-h", HOST, "-p", str(port)]
 
 
 def ensure_port_free(port: int) -> None:
