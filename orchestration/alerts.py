@@ -1,6 +1,11 @@
 """Alerts when a run fails: a log line (logger `ai_pulse.alerts`, also appended to `<warehouse dir>/logs/alerts.log`)
 and, when `AI_PULSE_ALERT_WEBHOOK` is set, one JSON POST to that URL.
 
+Every failed run alerts once, whoever notices it first: `ai-pulse run` for its own run (cron, by hand), the
+daemon's sensor for every failed run in the instance (UI, schedule, and `ai-pulse run` while the daemon runs).
+Both first claim the run with a file created exclusively under DAGSTER_HOME, so one of them sends and the other
+stays quiet.
+
 The webhook URL is a secret (it usually embeds a token): it is read from the environment when the alert is sent
 and never logged, printed, stored or put into an error message; only the fact that it was called and the
 HTTP status are logged.
@@ -9,8 +14,12 @@ HTTP status are logged.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
 import os
+import re
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +40,10 @@ from dagster import (
 log = logging.getLogger("ai_pulse.alerts")
 
 WEBHOOK_ENV = "AI_PULSE_ALERT_WEBHOOK"
+UI_URL_ENV = "AI_PULSE_UI_URL"  # the Dagster UI's base URL, for a link a person can click
 WEBHOOK_TIMEOUT_S = 10  # one attempt: a slow or broken receiver must not hold the sensor, nor be hammered
 ALERT_SENSOR_NAME = "alert_on_run_failure"
+CLAIMS_DIR = "alerts_sent"  # under DAGSTER_HOME: one file per alerted run, naming who sent it
 
 
 def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
@@ -60,19 +71,30 @@ class Alert:
     job: str
     problems: list[str]
     reason: str
+    ui_base_url: str | None = None
+
+    @property
+    def ui_path(self) -> str:
+        """The run's page, relative to the Dagster UI."""
+        return f"/runs/{self.run_id}"
+
+    @property
+    def ui_url(self) -> str | None:
+        """The run's page as a link, when the UI's base URL is known."""
+        return f"{self.ui_base_url}{self.ui_path}" if self.ui_base_url else None
 
     @property
     def text(self) -> str:
         """One line: the run, how many problems, the first of them, where to look."""
         first = _first_line(self.problems[0] if self.problems else self.reason, 500)
         count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}" if self.problems else "error"
-        return (f"AI Pulse run {self.run_id} ({self.job}) failed ({count}): {first} "
-                f"(open /runs/{self.run_id} in the UI)")
+        where = f"open {self.ui_url}" if self.ui_url else f"open {self.ui_path} in the UI"
+        return f"AI Pulse run {self.run_id} ({self.job}) failed ({count}): {first} ({where})"
 
     def payload(self) -> dict[str, Any]:
         """The webhook body; `text` is what chat webhooks (Slack, Mattermost, Teams) display."""
         return {"text": self.text, "run_id": self.run_id, "job": self.job, "problems": self.problems,
-                "reason": self.reason, "ui_path": f"/runs/{self.run_id}"}
+                "reason": self.reason, "ui_path": self.ui_path, "ui_url": self.ui_url}
 
 
 def _first_line(text: str, limit: int) -> str:
@@ -80,12 +102,28 @@ def _first_line(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def alert_for_run(instance: DagsterInstance, run: DagsterRun, reason: str = "") -> Alert:
-    """Collect the failed steps and checks of `run` from the instance's event log."""
+def ui_base_url() -> str | None:
+    """`AI_PULSE_UI_URL` without its trailing slash; None when unset or not an http(s) URL (warned about)."""
+    value = os.environ.get(UI_URL_ENV, "").strip().rstrip("/")
+    if not value:
+        return None
+    if not re.match(r"https?://[^/\s]+", value):
+        log.warning("%s=%r is not an http(s) URL; alerts carry the run's path only (set it like "
+                    "http://127.0.0.1:3000, or unset it)", UI_URL_ENV, value)
+        return None
+    return value
+
+
+def alert_for_run(instance: DagsterInstance, run: DagsterRun) -> Alert:
+    """Collect the failed steps and checks of `run`, and the reason the run failed, from the instance's event
+    log (the same words whoever sends the alert)."""
     records = instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_FAILURE,
-                                                     DagsterEventType.ASSET_CHECK_EVALUATION})
-    problems = failure_lines(r.dagster_event for r in records if r.dagster_event)
-    return Alert(run_id=run.run_id, job=run.job_name, problems=problems, reason=reason or "the run failed")
+                                                     DagsterEventType.ASSET_CHECK_EVALUATION,
+                                                     DagsterEventType.RUN_FAILURE})
+    events = [r.dagster_event for r in records if r.dagster_event]
+    reasons = [e.message for e in events if e.event_type_value == DagsterEventType.RUN_FAILURE.value and e.message]
+    return Alert(run_id=run.run_id, job=run.job_name, problems=failure_lines(events),
+                 reason=reasons[-1] if reasons else "the run failed", ui_base_url=ui_base_url())
 
 
 def _log_to_file(log_dir: Path) -> None:
@@ -140,14 +178,66 @@ def send_alert(alert: Alert, log_dir: Path) -> str | None:
     return outcome
 
 
-def build_alert_sensor(log_dir: Path) -> SensorDefinition:
-    """A run failure sensor, on by default, that sends one alert per failed run."""
+def this_process(role: str) -> str:
+    """Who sends an alert, as recorded in its claim: role, process id and host."""
+    return f"{role} (pid {os.getpid()} on {socket.gethostname()})"
 
+
+def claim_alert(instance: DagsterInstance, run_id: str, sender: str) -> str | None:
+    """Claim the one alert of `run_id`: None when this caller may send it, else who claimed it before.
+
+    The claim is a file created with O_EXCL (atomic on a local file system) under the instance's directory, which
+    `ai-pulse run` and the daemon share on one machine; see docs/OPERATIONS.md for several machines."""
+    claims = Path(instance.root_directory) / CLAIMS_DIR
+    # Dagster's run ids are UUIDs; anything else is hashed rather than used as a path.
+    name = run_id if re.fullmatch(r"[A-Za-z0-9_-]{1,128}", run_id) else hashlib.sha256(run_id.encode()).hexdigest()
+    path = claims / name
+    try:
+        claims.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip() or "another process"
+    except OSError as exc:  # better a second alert than none
+        log.warning("cannot claim the alert of run %s in %s (%s); sending it anyway", run_id, claims, exc.strerror)
+        return None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as claim:
+        claim.write(f"{sender} at {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of a failed run's alert."""
+
+    sent: bool  # False: another process had claimed it and sends it
+    sender: str  # who sends it: this process, or the one that claimed it first
+    webhook: str | None = None  # the webhook's outcome ("HTTP 204", "not delivered (…)"); None: none called
+
+
+def alert_once(instance: DagsterInstance, run: DagsterRun, log_dir: Path, sender: str) -> Delivery:
+    """Send the alert of the failed `run` unless another process already claimed it."""
+    claimed_by = claim_alert(instance, run.run_id, sender)
+    if claimed_by is not None:
+        return Delivery(sent=False, sender=claimed_by)
+    return Delivery(sent=True, sender=sender, webhook=send_alert(alert_for_run(instance, run), log_dir))
+
+
+def build_alert_sensor(log_dir: Path) -> SensorDefinition:
+    """A run failure sensor, on by default, that alerts once for every failed run in the instance."""
+
+    # monitor_all_code_locations: otherwise a run only matches when its `remote_job_origin` names this sensor's
+    # code location, and `execute_in_process` (`ai-pulse run`) records its run without any remote origin, so the
+    # sensor skipped it ("Sensor function returned an empty result"). Dagster 1.13 source:
+    # _core/definitions/run_status_sensor_definition.py (job_match) and _core/execution/execute_in_process.py.
     @run_failure_sensor(name=ALERT_SENSOR_NAME, default_status=DefaultSensorStatus.RUNNING,
-                        description=f"Logs every failed run to ai_pulse.alerts and {log_dir / 'alerts.log'}; "
-                                    f"POSTs it to ${WEBHOOK_ENV} when set.")
+                        monitor_all_code_locations=True,
+                        description=f"Alerts once for every failed run in the instance, however it was started: "
+                                    f"logs it to ai_pulse.alerts and {log_dir / 'alerts.log'}, POSTs it to "
+                                    f"${WEBHOOK_ENV} when set (unless `ai-pulse run` already did).")
     def alert_on_run_failure(context: RunFailureSensorContext) -> None:
-        reason = context.failure_event.message or ""
-        send_alert(alert_for_run(context.instance, context.dagster_run, reason), log_dir)
+        delivery = alert_once(context.instance, context.dagster_run, log_dir,
+                              this_process(f"sensor {ALERT_SENSOR_NAME}"))
+        if not delivery.sent:
+            context.log.info(f"run {context.dagster_run.run_id}: alert already sent by {delivery.sender}")
 
     return alert_on_run_failure

@@ -162,6 +162,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not result.success:
         for line in _failure_lines(result):
             print(f"FAILED {line}", file=sys.stderr)
+        _alert_failed_run(result.run_id, settings.warehouse)
         return _fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
     _print_scorecard(settings.warehouse)
     from orchestration.report import report_path
@@ -190,9 +191,33 @@ def _execute(settings: Any) -> Any:
     with open(log_path, "w", encoding="utf-8") as run_log, \
             contextlib.redirect_stdout(sys.stderr if detailed else run_log):
         instance = DagsterInstance.get()
-        close_abandoned_runs(instance)
+        for run_id in close_abandoned_runs(instance):
+            _alert_failed_run(run_id, settings.warehouse)
         tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse), **process_tags()}
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
+
+
+def _alert_failed_run(run_id: str, warehouse: Warehouse) -> None:
+    """Send the failed run's alert (log file, webhook) unless the daemon's sensor already did; say which.
+
+    A cron job or a run by hand has no daemon watching it, so the command alerts itself; the shared claim keeps
+    it to one alert when the daemon runs too (orchestration/alerts.py)."""
+    from dagster import DagsterInstance
+
+    from orchestration.alerts import WEBHOOK_ENV, alert_once, log, this_process
+
+    log.propagate = False  # the alert's lines repeat the FAILED lines above: only its outcome is printed
+    log_dir = warehouse.parent / "logs"
+    with DagsterInstance.get() as instance:
+        run = instance.get_run_by_id(run_id)
+        if run is None:
+            return
+        delivery = alert_once(instance, run, log_dir, this_process("ai-pulse run"))
+    if not delivery.sent:
+        print(f"ai-pulse: the alert for run {run_id} was already sent by {delivery.sender}", file=sys.stderr)
+        return
+    webhook = f"; webhook ({WEBHOOK_ENV}): {delivery.webhook}" if delivery.webhook else ""
+    print(f"ai-pulse: alert for run {run_id} written to {log_dir / 'alerts.log'}{webhook}", file=sys.stderr)
 
 
 def _failure_lines(result: Any) -> list[str]:

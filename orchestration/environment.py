@@ -11,8 +11,9 @@ from ingestion.settings import PROJECT_ROOT
 
 GENERATED_MARK = "# Project-local Dagster instance"  # how every generated file begins, older ones included
 DAGSTER_YAML = f"""\
-{GENERATED_MARK}, written by orchestration/environment.py (git-ignored; rewritten
-# when it differs: edit DAGSTER_YAML there, or remove the first line to keep your own edits).
+{GENERATED_MARK}, written by orchestration/environment.py (rewritten when it differs:
+# edit DAGSTER_YAML there, or remove the first line to keep your own edits). The project's own .dagster/dagster.yaml
+# is committed, so `dagster dev` from the repository root (DAGSTER_HOME=$PWD/.dagster) starts with it too.
 # Telemetry is off. DuckDB allows one writer per file, so runs are queued one at a time, and steps that write
 # the warehouse share the pool `duckdb_warehouse` with one slot: a run from the UI, the nightly schedule and
 # `ai-pulse run` (same DAGSTER_HOME) never write at the same time.

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from ingestion.settings import PROJECT_ROOT, Warehouse
+from orchestration.alerts import UI_URL_ENV
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 300  # first start parses the dbt project and loads every source; 2 busy cores are slow
@@ -30,9 +31,11 @@ class PortBusy(RuntimeError):
 
 
 def dagster_dev_command(port: int) -> list[str]:
-    """The webserver and the daemon, loading `orchestration.code_location`, reachable from this machine only."""
+    """The webserver and the daemon, reachable from this machine only. Run from the project root, `dagster dev`
+    loads what `[tool.dagster]` in pyproject.toml names (`orchestration.code_location`): the very same code
+    location as a plain `dagster dev` there."""
     dagster = Path(sys.executable).with_name("dagster")
-    return [str(dagster), "dev", "-m", "orchestration.code_location", "-h", HOST, "-p", str(port)]
+    return [str(dagster), "dev", "-h", HOST, "-p", str(port)]
 
 
 def ensure_port_free(port: int) -> None:
@@ -63,6 +66,9 @@ def serve(port: int, warehouse: Warehouse) -> int:
     # `dagster dev` still works in 1.13 but warns that `dg dev` (another package) supersedes it.
     quiet = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:Function `dev_command` is superseded"]))
     env = {**os.environ, "AI_PULSE_WAREHOUSE": str(warehouse), "PYTHONWARNINGS": quiet}
+    # The daemon's failure alerts link to this webserver, unless the user named another address (a proxy).
+    if not env.get(UI_URL_ENV, "").strip():
+        env[UI_URL_ENV] = url
     print(f"AI Pulse UI starting on {url} (DAGSTER_HOME {home}, warehouse {warehouse}) …", flush=True)
     started: list[subprocess.Popen[bytes]] = []
     stop_requested: list[float] = []

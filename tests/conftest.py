@@ -4,9 +4,12 @@ registries and snapshots written on the fly."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -163,6 +166,41 @@ def load_source(source: Any, warehouse: Path) -> Path:
                             dataset_name=f"raw_{source.name}", pipelines_dir=str(warehouse.parent / ".dlt"))
     pipeline.run(source)
     return warehouse
+
+
+UI_START_TIMEOUT_S = 420  # the first start parses the dbt project; the suite keeps both cores busy meanwhile
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at the moment, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_ui(env: dict[str, str], port: int, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ai-pulse ui --port PORT` as a user starts it; stopped with Ctrl-C (SIGINT to its process group)."""
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(AI_PULSE), "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + UI_START_TIMEOUT_S
+            while f"AI Pulse UI: {url}" not in log_path.read_text(errors="replace"):
+                assert process.poll() is None, f"ai-pulse ui exited early:\n{log_path.read_text()}"
+                assert time.monotonic() < deadline, f"ai-pulse ui did not answer:\n{log_path.read_text()}"
+                time.sleep(1)
+            yield url, process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    pytest.fail(f"ai-pulse ui ignored Ctrl-C:\n{log_path.read_text()}")
 
 
 @contextmanager

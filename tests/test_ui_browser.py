@@ -5,13 +5,6 @@ the webserver and the daemon."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,13 +13,12 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, query
+from tests.conftest import PROJECT_ROOT, BundledRun, free_port, query, running_ui
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-UI_START_TIMEOUT_S = 420
 # The UI fills in each asset's status after the page has loaded; on a busy machine (the suite runs pipelines on
 # every core meanwhile) that takes longer than Playwright's 5 s default for an assertion.
 expect.set_options(timeout=30_000)
@@ -43,37 +35,6 @@ ASSET_GRAPH_QUERY = """
 """
 
 INSTANCE_QUERY = "{ instance { poolConfig { defaultPoolLimit } runQueueConfig { maxConcurrentRuns } } }"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_ui(env: dict[str, str], port: int, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`ai-pulse ui --port PORT` as a user starts it; stopped with Ctrl-C (SIGINT to its process group)."""
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(AI_PULSE), "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + UI_START_TIMEOUT_S
-            while f"AI Pulse UI: {url}" not in log_path.read_text(errors="replace"):
-                assert process.poll() is None, f"ai-pulse ui exited early:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"ai-pulse ui did not answer:\n{log_path.read_text()}"
-                time.sleep(1)
-            yield url, process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-                try:
-                    process.wait(timeout=120)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-                    pytest.fail(f"ai-pulse ui ignored Ctrl-C:\n{log_path.read_text()}")
 
 
 def processes_mentioning(text: str) -> list[str]:
