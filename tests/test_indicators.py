@@ -95,8 +95,9 @@ INDICATOR_ROWS = [
     # The repo with one observation is in the indicator, with that observation only.
     ("ind_p03_vector_data", "signal = 'weaviate/weaviate'", "period, value, observations, yoy_growth_pct",
      (D(2024, 12, 1), 9000.0, 1, None)),
+    # Counts rebuilt from the star history exist for every day: July's 31, the last one 11,000.
     ("ind_p03_vector_data", "signal = 'milvus-io/milvus' and period = '2024-07-01'", "value, observations",
-     (11000.0, 1)),
+     (11000.0, 31)),
     # June 2024, the split month: NVDA 50 + 85 × 6/12 = 92.5, +85% year to date; QQQ 450, +12.5%.
     ("ind_p04_hardware_race", "signal = 'NVDA' and period = '2024-06-01'",
      "value, month_end_close, benchmark_ytd_return_pct, spread_vs_benchmark_pp, role", (85.0, 92.5, 12.5, 72.5,
