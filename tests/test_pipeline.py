@@ -260,7 +260,7 @@ def test_p04_verdict_comes_from_the_snapshot_and_sql_reads_it_read_only(
     title = next(p.title for p in load_registry().predictions if p.id == "P04")
     assert re.search(rf"^marts\.ind_p04_hardware_race +table +P04, {re.escape(title[:30])}", session.stdout, re.M)
     assert re.search(r"^value +DOUBLE +The indicator value: year-to-date price return", session.stdout, re.M)
-    assert "n\n--\n15\n(1 row)" in session.stdout
+    assert " n\n--\n15\n(1 row)" in session.stdout, "a number, and its heading, right-aligned"
     assert '"one": 1' in session.stdout
 
     listed = json.loads(run_cli("signals", "--json").stdout)
