@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ai-pulse` command."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.quiet and args.verbose:  # one given before the command, the other after it
+        parser.error("argument -q/--quiet: not allowed with argument -v/--verbose")
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_CONFIG
@@ -50,6 +52,17 @@ def _configure_logging(level: int) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[library_handler], force=True)
 
 
+def _verbosity(default: Any) -> argparse.ArgumentParser:
+    """-q and -v, for the main parser and (as a parent) every command, so they work before or after it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=default, help="only warnings and the result")
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
+                           help="every step's detail (each signal, dbt's own lines), also in CI; this is the "
+                                "default on a terminal, while CI=true or redirected output gets one line per step")
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-pulse",
@@ -57,15 +70,14 @@ def _parser() -> argparse.ArgumentParser:
                     "(dlt → DuckDB → Great Expectations → dbt, orchestrated by Dagster).",
         epilog="Environment: AI_PULSE_WAREHOUSE (a DuckDB file, or md:<database> for MotherDuck with "
                "MOTHERDUCK_TOKEN), AI_PULSE_SNAPSHOT, AI_PULSE_MODE (replay|live), GITHUB_TOKEN.",
+        parents=[_verbosity(default=False)],
     )
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
-    verbosity.add_argument("-v", "--verbose", action="store_true",
-                           help="every step's detail (each signal, dbt's own lines), also in CI; this is the "
-                                "default on a terminal, while CI=true or redirected output gets one line per step")
+    # A command's own defaults would overwrite a -q given before it, so there they are left unset.
+    common = [_verbosity(default=argparse.SUPPRESS)]
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="materialize every asset once (ingest → checks → dbt → scorecard → report)",
+    run = commands.add_parser("run", parents=common,
+                              help="materialize every asset once (ingest → checks → dbt → scorecard → report)",
                               description="One in-process materialization of every asset through Dagster. "
                                           "Replays the bundled snapshot unless told otherwise.")
     origin = run.add_mutually_exclusive_group()
@@ -79,14 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")
     run.set_defaults(handler=_cmd_run)
 
-    ui = commands.add_parser("ui", help="Dagster webserver + daemon (schedule, sensors) on 127.0.0.1",
+    ui = commands.add_parser("ui", parents=common, help="Dagster webserver + daemon (schedule, sensors) on 127.0.0.1",
                              description="Starts the Dagster webserver and daemon for AI Pulse, bound to 127.0.0.1, "
                                          "with the project-local DAGSTER_HOME (.dagster/) and telemetry off. "
                                          "Ctrl-C stops both.")
     ui.add_argument("--port", type=int, default=3000, help="webserver port (default 3000)")
     ui.set_defaults(handler=_cmd_ui)
 
-    sql = commands.add_parser("sql", help="run read-only SQL against the warehouse and print a table",
+    sql = commands.add_parser("sql", parents=common, help="run read-only SQL against the warehouse and print a table",
                               description="Runs one read-only statement; with no query, an interactive prompt "
                                           "(.tables, .schema TABLE, .mode, .help). Nothing can be written.")
     sql.add_argument("query", nargs="?", help='e.g. "select * from marts.prediction_scorecard"')
@@ -94,20 +106,22 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     sql.set_defaults(handler=_cmd_sql)
 
-    report = commands.add_parser("report", help="write the HTML report (scorecard, charts, provenance)",
+    report = commands.add_parser("report", parents=common, help="write the HTML report (scorecard, charts, provenance)",
                                  description="Writes one self-contained HTML file beside the warehouse: the "
                                              "scorecard, a chart per indicator, data provenance and the last "
                                              "quality results. Works offline; prints the file's path.")
     report.add_argument("--warehouse", metavar="PATH", help="DuckDB file to report on")
     report.set_defaults(handler=_cmd_report)
 
-    status = commands.add_parser("status", help="last run, freshness of each source, failed checks, next run",
+    status = commands.add_parser("status", parents=common,
+                                 help="last run, freshness of each source, failed checks, next run",
                                  description="What the warehouse holds and when it was last and will next be "
                                              "refreshed.")
     status.add_argument("--warehouse", metavar="PATH", help="DuckDB file to inspect")
     status.set_defaults(handler=_cmd_status)
 
-    doctor = commands.add_parser("doctor", help="check the set-up a run needs and say how to fix what is wrong",
+    doctor = commands.add_parser("doctor", parents=common,
+                                 help="check the set-up a run needs and say how to fix what is wrong",
                                  description="Checks the registry, the snapshot (replay) or the APIs (--live), the "
                                              "warehouse and its lock, the Dagster home and the disk, and sends one "
                                              "small request per source through the same code a run uses: through "
@@ -117,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--live", action="store_true", help="ask the live APIs instead of the snapshot")
     doctor.set_defaults(handler=_cmd_doctor)
 
-    signals = commands.add_parser("signals", help="list every registered signal",
+    signals = commands.add_parser("signals", parents=common, help="list every registered signal",
                                   description="Lists the signals of registry.yml with the predictions they serve.")
     signals.add_argument("--json", action="store_true", help="print a JSON array")
     signals.set_defaults(handler=_cmd_signals)
