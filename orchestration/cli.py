@@ -21,6 +21,7 @@ from orchestration.environment import configure_environment
 from orchestration.terminal import format_table, progress_level
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
+DEFAULT_SQL_TIMEOUT_S = 300.0  # `ai-pulse sql --timeout`: see its help
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,11 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     ui.set_defaults(handler=_cmd_ui)
 
     sql = commands.add_parser("sql", parents=common, help="run read-only SQL against the warehouse and print a table",
-                              description="Runs one read-only statement; with no query, an interactive prompt "
-                                          "(.tables, .schema TABLE, .mode, .help). Nothing can be written.")
+                              description="Runs exactly one read-only query (SELECT, WITH, FROM, VALUES, "
+                                          "DESCRIBE, SHOW, SUMMARIZE, PIVOT or EXPLAIN): several statements, SET, "
+                                          "PRAGMA, CHECKPOINT, CREATE (temporary objects too) and every other "
+                                          "statement are refused. With no query, an interactive prompt (.tables, "
+                                          ".schema TABLE, .mode, .help). Nothing can be written.")
     sql.add_argument("query", nargs="?", help='e.g. "select * from marts.prediction_scorecard"')
     sql.add_argument("--warehouse", metavar="PATH", help="DuckDB file to query")
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                     help="output format (numbers in full; thousands separators only in the table)")
+    sql.add_argument("--timeout", metavar="SECONDS", type=_seconds, default=DEFAULT_SQL_TIMEOUT_S,
+                     help=f"interrupt a query still running after SECONDS (default {DEFAULT_SQL_TIMEOUT_S:g}: queries "
+                          "on this warehouse take seconds, and a forgotten one must not keep the file open until "
+                          "the nightly run; 0 for no limit); in the prompt, the limit of each statement")
     sql.set_defaults(handler=_cmd_sql)
 
     report = commands.add_parser("report", parents=common, help="write the HTML report (scorecard, charts, provenance)",
@@ -136,6 +145,17 @@ def _parser() -> argparse.ArgumentParser:
     signals.add_argument("--json", action="store_true", help="print a JSON array")
     signals.set_defaults(handler=_cmd_signals)
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A --timeout value: a number of seconds, 0 or more."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more; 0 means no limit)")
+    return seconds
 
 
 def _fail(message: str, code: int) -> int:
@@ -282,8 +302,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     if not warehouse.exists():
         return _fail(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first", EXIT_CONFIG)
     if args.query:
-        return EXIT_OK if run_statement(warehouse, args.query, args.format) else EXIT_FAILED
-    Shell(warehouse, args.format).loop()
+        return EXIT_OK if run_statement(warehouse, args.query, args.format, timeout=args.timeout) else EXIT_FAILED
+    Shell(warehouse, args.format, args.timeout).loop()
     return EXIT_OK
 
 
