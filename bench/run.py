@@ -38,7 +38,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from ingestion.registry import load_registry  # noqa: E402
 from ingestion.settings import BUNDLED_SNAPSHOT  # noqa: E402
 from ingestion.snapshot import load_manifest  # noqa: E402
-from orchestration.doctor import requests_needed  # noqa: E402
+from orchestration.cli.doctor import requests_needed  # noqa: E402
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled, trading_days  # noqa: E402
 
 AI_PULSE = Path(sys.executable).with_name("ai-pulse")
@@ -202,7 +202,7 @@ def floor(snapshot: Path) -> dict[str, Any]:
 
 def minimum_requests(today: dt.date) -> int:
     """The fewest requests a nightly run on `today` can send: one window per signal and dataset that can have
-    something new that night (orchestration/doctor.py counts them; a GitHub repo has two, its repository object and
+    something new that night (orchestration/cli/doctor.py counts them; a GitHub repo has two, its repository object and
     its newest star-history page)."""
     return sum(requests_needed(load_registry(), first_run=False, today=today).values())
 

@@ -1,4 +1,6 @@
-"""Where things live and how a run is configured: the one resolver for paths, mode and the pipeline's today."""
+"""Where a run's data comes from: the registry, the mode (replay or live), the snapshot replayed and the folder a
+run records into. Settings about where data goes (the warehouse) and when runs happen are orchestration's
+(orchestration/lib/settings.py); nothing here imports from another layer."""
 
 from __future__ import annotations
 
@@ -10,12 +12,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = PROJECT_ROOT / "registry.yml"
 BUNDLED_SNAPSHOT = PROJECT_ROOT / "ingestion" / "snapshots" / "bundled"
-DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "ai_pulse.duckdb"
-TRANSFORM_DIR = PROJECT_ROOT / "transform"
 
 MODES = ("replay", "live")
-NIGHTLY_CRON_DEFAULT = "0 2 * * *"  # 02:00 UTC, after US markets close and daily pageviews are published
-STALE_AFTER_HOURS_DEFAULT = 36  # one missed nightly run plus half a day of slack
 
 
 class ConfigError(Exception):
@@ -23,19 +21,12 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class RunSettings:
-    """Everything a run needs to know about its inputs and outputs."""
+class Origin:
+    """Where a run's responses come from (a snapshot, or the live APIs) and where it records them, if anywhere."""
 
     mode: str
     snapshot_dir: Path
-    warehouse: Warehouse
     record_dir: Path | None = None
-    full_refresh: bool = False
-
-    @property
-    def pipelines_dir(self) -> Path:
-        """dlt's local working state lives beside the warehouse it loads, never in the home directory."""
-        return self.warehouse.parent / f".{self.warehouse.stem}_dlt"
 
     def today(self) -> dt.date:
         """The pipeline's today: the snapshot's `as_of` in replay, the UTC calendar date live."""
@@ -46,102 +37,13 @@ class RunSettings:
         return dt.datetime.now(dt.UTC).date()
 
 
-def nightly_cron() -> str:
-    """When the nightly run starts (UTC): `AI_PULSE_SCHEDULE_CRON`, default 02:00."""
-    return os.environ.get("AI_PULSE_SCHEDULE_CRON", "").strip() or NIGHTLY_CRON_DEFAULT
-
-
-def source_stale_after() -> dt.timedelta:
-    """How old a source's last load may get before Dagster marks it stale: `AI_PULSE_STALE_AFTER_HOURS`, default 36."""
-    raw = os.environ.get("AI_PULSE_STALE_AFTER_HOURS", "").strip()
-    try:
-        hours = float(raw) if raw else STALE_AFTER_HOURS_DEFAULT
-    except ValueError:
-        raise ConfigError(f"AI_PULSE_STALE_AFTER_HOURS={raw!r} is not a number of hours; "
-                          "unset it or give e.g. 36") from None
-    if hours < 1:
-        raise ConfigError(f"AI_PULSE_STALE_AFTER_HOURS={raw!r} is under one hour; give at least 1")
-    return dt.timedelta(hours=hours)
-
-
 def resolve_registry() -> Path:
     """`AI_PULSE_REGISTRY` (another registry file, e.g. for a trial) beats the project's registry.yml."""
     return Path(os.environ.get("AI_PULSE_REGISTRY") or DEFAULT_REGISTRY).expanduser().resolve()
 
 
-MOTHERDUCK_PREFIX = "md:"
-MOTHERDUCK_TOKEN_ENV = "MOTHERDUCK_TOKEN"
-
-
-@dataclass(frozen=True)
-class HostedWarehouse:
-    """A MotherDuck database (`md:<database>`) in place of the local DuckDB file.
-
-    It answers what the pipeline asks of a local warehouse path: `str()` is what DuckDB, dlt and dbt connect to,
-    `parent` is the local folder for the run's own files (lock, dlt state, dbt target, logs, report), `stem` names
-    them. The access token never appears here: DuckDB's MotherDuck extension, dlt and dbt-duckdb each read it from
-    `MOTHERDUCK_TOKEN` in the environment, so it stays out of connection strings, logs and Dagster's run config."""
-
-    database: str
-    parent: Path
-
-    def __str__(self) -> str:
-        return f"{MOTHERDUCK_PREFIX}{self.database}"
-
-    @property
-    def name(self) -> str:
-        return f"motherduck_{self.database}"
-
-    @property
-    def stem(self) -> str:
-        return self.name
-
-    def with_name(self, name: str) -> Path:
-        return self.parent / name
-
-    def exists(self) -> bool:
-        """A hosted database is there to connect to; if it is not, MotherDuck's own error says so."""
-        return True
-
-
-Warehouse = Path | HostedWarehouse
-
-
-def resolve_warehouse(cli_value: str | os.PathLike[str] | None = None) -> Warehouse:
-    """`--warehouse` beats `AI_PULSE_WAREHOUSE`, which beats `warehouse/ai_pulse.duckdb`. `md:<database>` is the one
-    setting that moves the warehouse to MotherDuck, for dlt's loads and dbt's models alike."""
-    raw = cli_value or os.environ.get("AI_PULSE_WAREHOUSE") or DEFAULT_WAREHOUSE
-    if str(raw).startswith(MOTHERDUCK_PREFIX):
-        return _hosted_warehouse(str(raw))
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = Path.cwd() / path
-    if path.exists() and path.is_dir():
-        raise ConfigError(f"warehouse path {path} is a directory; give a file path such as {path}/ai_pulse.duckdb")
-    return path.resolve()
-
-
-def _hosted_warehouse(raw: str) -> HostedWarehouse:
-    database = raw.removeprefix(MOTHERDUCK_PREFIX)
-    if "?" in database:
-        raise ConfigError(f"AI_PULSE_WAREHOUSE / --warehouse {MOTHERDUCK_PREFIX}… takes a database name only; the "
-                          f"access token belongs in {MOTHERDUCK_TOKEN_ENV}, never in the warehouse setting")
-    if not database.replace("_", "").isalnum():
-        raise ConfigError(f"{raw!r} does not name a MotherDuck database; give e.g. md:ai_pulse (letters, digits, _)")
-    if not os.environ.get(MOTHERDUCK_TOKEN_ENV, "").strip():
-        raise ConfigError(f"the warehouse {raw} is hosted on MotherDuck and {MOTHERDUCK_TOKEN_ENV} is not set; export "
-                          "an access token from the MotherDuck UI (Settings → Access tokens)")
-    return HostedWarehouse(database=database, parent=DEFAULT_WAREHOUSE.parent / f"motherduck_{database}")
-
-
-def resolve_settings(
-    *,
-    live: bool = False,
-    snapshot: str | os.PathLike[str] | None = None,
-    warehouse: str | os.PathLike[str] | None = None,
-    record: str | os.PathLike[str] | None = None,
-    full_refresh: bool = False,
-) -> RunSettings:
+def resolve_origin(*, live: bool = False, snapshot: str | os.PathLike[str] | None = None,
+                   record: str | os.PathLike[str] | None = None) -> Origin:
     """Combine command-line options with the environment (`AI_PULSE_MODE`, `AI_PULSE_SNAPSHOT`)."""
     mode = "live" if live else os.environ.get("AI_PULSE_MODE", "replay").strip().lower()
     if mode not in MODES:
@@ -149,14 +51,7 @@ def resolve_settings(
     if snapshot and mode == "live":
         raise ConfigError("--snapshot replays recorded responses and cannot be combined with --live")
     snapshot_dir = Path(snapshot or os.environ.get("AI_PULSE_SNAPSHOT") or BUNDLED_SNAPSHOT).expanduser().resolve()
-    record_dir = _record_dir(record, snapshot_dir if mode == "replay" else None)
-    return RunSettings(
-        mode=mode,
-        snapshot_dir=snapshot_dir,
-        warehouse=resolve_warehouse(warehouse),
-        record_dir=record_dir,
-        full_refresh=full_refresh,
-    )
+    return Origin(mode, snapshot_dir, _record_dir(record, snapshot_dir if mode == "replay" else None))
 
 
 def _record_dir(record: str | os.PathLike[str] | None, replayed: Path | None) -> Path | None:

@@ -78,7 +78,7 @@ def yahoo_block(reply: Response, yahoo_answered: bool) -> tuple[str, str] | None
     return BLOCK_PROBLEM.format(body=repr(body) if body else "(empty body)"), BLOCK_FIX
 
 
-# What the run builds this source's HTTP client with (orchestration/ingest.py): a browser, and the block rule.
+# What the run builds this source's HTTP client with (orchestration/defs/ingest.py): a browser, and the block rule.
 CLIENT_NEEDS = ClientNeeds(profile=BROWSER, refuse_retry=yahoo_block)
 
 

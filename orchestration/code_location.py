@@ -2,12 +2,12 @@
 
 import os
 
-from orchestration.environment import configure_environment
+from orchestration.lib.environment import configure_environment
 
 configure_environment()
 
-from ingestion.settings import resolve_settings  # noqa: E402 - after the environment is configured
 from orchestration.definitions import build_definitions  # noqa: E402
+from orchestration.lib.settings import resolve_settings  # noqa: E402 - after the environment is configured
 
 settings = resolve_settings()
 # dbt (a subprocess) reads the warehouse from the environment: the same path the resolver chose.

@@ -10,14 +10,14 @@ from dagster import Definitions
 from dagster_dlt import DagsterDltResource
 
 from ingestion.registry import load_registry
-from ingestion.settings import RunSettings
-from orchestration.alerts import build_alert_sensor
-from orchestration.ingest import build_ingest_assets
-from orchestration.quality import CHECK_RESULTS_SPEC, QUALITY_CHECKS
-from orchestration.report.asset import build_report_asset
-from orchestration.resources import PulseResource
-from orchestration.schedules import nightly_schedule, refresh_everything
-from orchestration.transform import build_dbt_assets
+from orchestration.defs.ingest import build_ingest_assets
+from orchestration.defs.quality import CHECK_RESULTS_SPEC, QUALITY_CHECKS
+from orchestration.defs.report import build_report_asset
+from orchestration.defs.resources import PulseResource
+from orchestration.defs.schedules import nightly_schedule, refresh_everything
+from orchestration.defs.sensors import build_alert_sensor
+from orchestration.defs.transform import build_dbt_assets
+from orchestration.lib.settings import RunSettings
 
 
 def build_definitions(settings: RunSettings) -> Definitions:

@@ -24,7 +24,8 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, build_run_status_sensor_context
 
-from orchestration.alerts import ALERT_SENSOR_NAME, CLAIMS_DIR, UI_URL_ENV, WEBHOOK_ENV
+from orchestration.defs.sensors import ALERT_SENSOR_NAME
+from orchestration.lib.alerts import CLAIMS_DIR, UI_URL_ENV, WEBHOOK_ENV
 from tests.conftest import PROJECT_ROOT, CliRunner, free_port, invoke, isolated_env, local_server, running_ui
 from tests.snapshot_factory import Bar, SnapshotBuilder
 
@@ -70,11 +71,11 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
         patch.setenv("AI_PULSE_REGISTRY", str(amd_only_registry(root / "registry.yml")))
         patch.delenv(WEBHOOK_ENV, raising=False)
         patch.delenv(UI_URL_ENV, raising=False)
-        from orchestration.environment import configure_environment
+        from orchestration.lib.environment import configure_environment
 
         configure_environment()
-        from ingestion.settings import resolve_settings
         from orchestration.definitions import build_definitions
+        from orchestration.lib.settings import resolve_settings
 
         settings = resolve_settings(snapshot=negative_price_snapshot(root / "snapshot"),
                                     warehouse=root / "warehouse" / "ai_pulse.duckdb")
@@ -183,7 +184,7 @@ def test_a_failed_run_alerts_in_the_log_and_posts_once_to_the_webhook(
 
 def test_a_run_already_alerted_is_not_alerted_again(failed_run: FailedRun, receiver: Webhook,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.alerts import alert_once
+    from orchestration.lib.alerts import alert_once
 
     monkeypatch.setenv(WEBHOOK_ENV, receiver.url)
     fire_sensor(failed_run)

@@ -33,7 +33,7 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.loader import LoadingContextForTest
 
 from ingestion.settings import ConfigError
-from orchestration.quality import CHECK_RESULTS
+from orchestration.defs.quality import CHECK_RESULTS
 from tests.update_asset_snapshot import SNAPSHOT, asset_snapshot_lines, snapshot_definitions
 
 SCORECARD = AssetKey(["marts", "prediction_scorecard"])
@@ -52,7 +52,7 @@ def defs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Definitions]:
 
 def source_assets(defs: Definitions) -> dict[str, set[AssetKey]]:
     """Asset keys per source in SOURCES, as the Definitions group them."""
-    from orchestration.ingest import SOURCES
+    from orchestration.defs.ingest import SOURCES
 
     graph = defs.resolve_asset_graph()
     return {source: {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == source}
@@ -73,7 +73,7 @@ def test_asset_and_check_keys_match_the_snapshot(defs: Definitions) -> None:
 
 
 def test_every_source_has_assets_and_every_dbt_source_is_a_dlt_asset(defs: Definitions) -> None:
-    from orchestration.transform import CHECK_WRITTEN_SOURCES, MANIFEST, PulseDbtTranslator
+    from orchestration.defs.transform import CHECK_WRITTEN_SOURCES, MANIFEST, PulseDbtTranslator
 
     per_source = source_assets(defs)
     assert all(per_source.values()), f"sources without assets: {[s for s, k in per_source.items() if not k]}"
@@ -202,7 +202,7 @@ def test_nightly_schedule_runs_everything_at_2_utc_by_default(defs: Definitions)
 
 
 def test_the_schedule_cron_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.schedules import nightly_schedule
+    from orchestration.defs.schedules import nightly_schedule
 
     monkeypatch.setenv("AI_PULSE_SCHEDULE_CRON", "30 4 * * 1-5")
     assert nightly_schedule().cron_schedule == "30 4 * * 1-5"
@@ -218,7 +218,7 @@ def test_the_failure_alert_sensor_runs_by_default(defs: Definitions) -> None:
 
 def test_the_instance_queues_one_run_and_one_warehouse_writer_at_a_time(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.environment import configure_environment
+    from orchestration.lib.environment import configure_environment
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     configure_environment()
@@ -241,7 +241,7 @@ def test_the_instance_queues_one_run_and_one_warehouse_writer_at_a_time(tmp_path
 def test_dagster_definitions_validate_works_from_the_repository_root(tmp_path: Path, guard_dir: Path) -> None:
     """`uv run dagster definitions validate` with no arguments, as in the README: pyproject.toml's [tool.dagster]
     names the code location that `ai-pulse ui` serves, and it loads."""
-    from orchestration.environment import DAGSTER_YAML
+    from orchestration.lib.environment import DAGSTER_YAML
     from tests.conftest import PROJECT_ROOT, isolated_env
 
     env = isolated_env(tmp_path, guard_dir)
@@ -260,7 +260,7 @@ def test_dagster_definitions_validate_works_from_the_repository_root(tmp_path: P
 def test_the_projects_own_dagster_home_is_committed_with_the_generated_settings() -> None:
     """`export DAGSTER_HOME=$PWD/.dagster; uv run dagster dev` on a fresh clone finds the instance settings
     (telemetry off, one run and one warehouse writer at a time) before any `ai-pulse` command has written them."""
-    from orchestration.environment import DAGSTER_YAML
+    from orchestration.lib.environment import DAGSTER_YAML
     from tests.conftest import PROJECT_ROOT
 
     project_yaml = PROJECT_ROOT / ".dagster" / "dagster.yaml"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import settings as pulse_settings
-from ingestion.settings import ConfigError, HostedWarehouse, resolve_settings
+from orchestration.lib import settings as pulse_settings
+from orchestration.lib.settings import ConfigError, HostedWarehouse, resolve_settings
 from tests.conftest import CliRunner
 
 TOKEN = "md-token-canary-0bd5e1"
@@ -48,8 +48,8 @@ def test_one_setting_points_dlt_and_dbt_at_the_motherduck_database(hosted_env: P
     from dlt.common.utils import digest128
 
     from orchestration.definitions import build_definitions
-    from orchestration.resources import PulseResource, warehouse_destination
-    from orchestration.transform import dbt_target_dir
+    from orchestration.defs.resources import PulseResource, warehouse_destination
+    from orchestration.defs.transform import dbt_target_dir
 
     settings = resolve_settings()
     warehouse = settings.warehouse

@@ -17,7 +17,7 @@ from ingestion.github import HistoryCursor, fetch_history, fetch_repo
 from ingestion.http import HttpClient, ReplayTransport
 from ingestion.regulatory import fetch_documents
 from ingestion.trends import fetch_pageviews
-from orchestration.transform import COMBINED_LANE, dbt_lanes
+from orchestration.defs.transform import COMBINED_LANE, dbt_lanes
 from tests.conftest import PROJECT_ROOT, CliRunner, query
 from tests.indicator_fixture import AS_OF, MORE_SIGNALS, SIGNALS, D, indicator_snapshot
 

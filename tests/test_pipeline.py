@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.registry import load_registry
-from orchestration.warehouse import writer_lock
+from orchestration.lib.warehouse import writer_lock
 from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, CliRunner, query
 from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 

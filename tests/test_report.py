@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.settings import TRANSFORM_DIR, resolve_settings
+from orchestration.defs.report import REPORT_KEY
+from orchestration.lib.settings import TRANSFORM_DIR, resolve_settings
 from orchestration.report import report_path, write_report
-from orchestration.report.asset import REPORT_KEY
 from orchestration.report.charts import indicator_charts
 from orchestration.report.content import read_content
 from tests.conftest import PROJECT_ROOT, BundledRun, CliRunner, query

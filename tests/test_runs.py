@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
-from orchestration.runs import HOST_TAG, PID_TAG, close_abandoned_runs
+from orchestration.lib.runs import HOST_TAG, PID_TAG, close_abandoned_runs
 
 POOL = "duckdb_warehouse"
 
@@ -25,7 +25,7 @@ def started_run(instance: DagsterInstance, pid: int) -> DagsterRun:
 
 def test_a_run_of_a_dead_process_is_closed_and_its_slot_freed(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.environment import configure_environment
+    from orchestration.lib.environment import configure_environment
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     configure_environment()

@@ -293,7 +293,7 @@ def test_a_bad_response_file_exits_2_naming_it_and_the_fix_with_memory_bounded(
 LAUNCHED_RUN = """
 import json
 from dagster import DagsterInstance
-from orchestration.alerts import failure_lines
+from orchestration.lib.alerts import failure_lines
 from orchestration.code_location import defs
 
 result = defs.resolve_job_def("refresh_everything").execute_in_process(instance=DagsterInstance.get(),
@@ -307,7 +307,7 @@ print(json.dumps({"success": result.success, "events": [e.event_type_value for e
 @pytest.mark.slow
 def test_inside_dagster_a_bad_snapshot_fails_each_load_step_once_without_retries(
         pulse_env: dict[str, str], tmp_path: Path) -> None:
-    from orchestration.ingest import SOURCES
+    from orchestration.defs.ingest import SOURCES
 
     root = tmp_path / "snapshot"
     shutil.copytree(BUNDLED_SNAPSHOT, root)

@@ -41,8 +41,8 @@ def test_a_source_without_signals_still_creates_its_tables_and_no_rows(tmp_path:
 def test_a_raw_table_missing_a_declared_column_reloads_its_source_in_full(tmp_path: Path) -> None:
     import duckdb
 
-    from ingestion.settings import RunSettings
-    from orchestration.ingest import _refresh_mode
+    from orchestration.defs.ingest import _refresh_mode
+    from orchestration.lib.settings import RunSettings
 
     warehouse = tmp_path / "old.duckdb"
     settings = RunSettings(mode="replay", snapshot_dir=tmp_path, warehouse=warehouse)

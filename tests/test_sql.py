@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import _parser
-from orchestration.warehouse import connect
+from orchestration.cli.main import _parser
+from orchestration.lib.warehouse import connect
 from tests.conftest import CliRunner
 
 # Hashing every number below 10^12 takes hours: only the time limit ends it.

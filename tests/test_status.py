@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.status import next_scheduled_run
-from orchestration.terminal import progress_level
+from orchestration.cli.status import next_scheduled_run
+from orchestration.cli.terminal import progress_level
 from tests.conftest import BundledRun, CliRunner, query
 
 

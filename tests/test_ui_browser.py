@@ -89,7 +89,7 @@ def ancestors(deps: dict[str, list[str]], key: str) -> set[str]:
 @pytest.mark.browser
 def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
         bundled_run: BundledRun, tmp_path: Path) -> None:
-    from orchestration.ingest import SOURCES
+    from orchestration.defs.ingest import SOURCES
 
     assert CHROMIUM.exists(), "Debian chromium is missing: `make test-setup` installs it (apt-get install chromium)"
     pulse_env = bundled_run.env  # the UI shows the instance and warehouse of the shared `ai-pulse run`

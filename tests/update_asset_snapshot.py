@@ -28,11 +28,11 @@ def asset_snapshot_lines(defs: Definitions) -> list[str]:
 def snapshot_definitions(workdir: Path) -> Definitions:
     """The project's Definitions against a throwaway warehouse (keys do not depend on the data)."""
     os.environ.setdefault("DAGSTER_HOME", str(workdir / "dagster_home"))
-    from orchestration.environment import configure_environment
+    from orchestration.lib.environment import configure_environment
 
     configure_environment()
-    from ingestion.settings import resolve_settings
     from orchestration.definitions import build_definitions
+    from orchestration.lib.settings import resolve_settings
 
     return build_definitions(resolve_settings(warehouse=workdir / "warehouse" / "ai_pulse.duckdb"))
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.settings import Warehouse
+from orchestration.lib.settings import Warehouse
 from orchestration.report.content import read_content
 from orchestration.report.page import render_page
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from ingestion.settings import Warehouse
-from orchestration.warehouse import CheckRow, connect, latest_check_results, table_exists
+from orchestration.lib.settings import Warehouse
+from orchestration.lib.warehouse import CheckRow, connect, latest_check_results, table_exists
 
 INDICATOR_TABLE = re.compile(r"^ind_p(\d{2})_[a-z0-9_]+$")
 # Optional columns of an indicator table the charts use when present (see charts.py).

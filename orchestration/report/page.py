@@ -10,9 +10,9 @@ from pathlib import Path
 
 import plotly.offline
 
+from orchestration.lib.warehouse import CheckRow
 from orchestration.report.charts import Chart, indicator_charts
 from orchestration.report.content import Indicator, ProvenanceRow, ReportContent, ScorecardRow
-from orchestration.warehouse import CheckRow
 
 STYLESHEET = Path(__file__).with_name("report.css")
 VERDICTS = ("supported", "mixed", "not_supported", "insufficient_data")

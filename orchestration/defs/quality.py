@@ -23,9 +23,9 @@ from dagster import (
 
 from expectations.runner import SuiteOutcome, validate_frame
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
-from orchestration.ingest import WAREHOUSE_POOL, raw_key
-from orchestration.resources import PulseResource, Runtime
-from orchestration.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
+from orchestration.defs.ingest import WAREHOUSE_POOL, raw_key
+from orchestration.defs.resources import PulseResource, Runtime
+from orchestration.lib.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
 # The table every check appends to. The checks write it (each records a materialization of it) and dbt reads it

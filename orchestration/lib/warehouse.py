@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from expectations.runner import SuiteOutcome
-from ingestion.settings import HostedWarehouse, Warehouse
+from orchestration.lib.settings import HostedWarehouse, Warehouse
 
 
 class WarehouseBusy(RuntimeError):

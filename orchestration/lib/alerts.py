@@ -26,23 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from dagster import (
-    DagsterEvent,
-    DagsterEventType,
-    DagsterInstance,
-    DagsterRun,
-    DefaultSensorStatus,
-    RunFailureSensorContext,
-    SensorDefinition,
-    run_failure_sensor,
-)
+from dagster import DagsterEvent, DagsterEventType, DagsterInstance, DagsterRun
 
 log = logging.getLogger("ai_pulse.alerts")
 
 WEBHOOK_ENV = "AI_PULSE_ALERT_WEBHOOK"
 UI_URL_ENV = "AI_PULSE_UI_URL"  # the Dagster UI's base URL, for a link a person can click
 WEBHOOK_TIMEOUT_S = 10  # one attempt: a slow or broken receiver must not hold the sensor, nor be hammered
-ALERT_SENSOR_NAME = "alert_on_run_failure"
 CLAIMS_DIR = "alerts_sent"  # under DAGSTER_HOME: one file per alerted run, naming who sent it
 
 
@@ -220,24 +210,3 @@ def alert_once(instance: DagsterInstance, run: DagsterRun, log_dir: Path, sender
     if claimed_by is not None:
         return Delivery(sent=False, sender=claimed_by)
     return Delivery(sent=True, sender=sender, webhook=send_alert(alert_for_run(instance, run), log_dir))
-
-
-def build_alert_sensor(log_dir: Path) -> SensorDefinition:
-    """A run failure sensor, on by default, that alerts once for every failed run in the instance."""
-
-    # monitor_all_code_locations: otherwise a run only matches when its `remote_job_origin` names this sensor's
-    # code location, and `execute_in_process` (`ai-pulse run`) records its run without any remote origin, so the
-    # sensor skipped it ("Sensor function returned an empty result"). Dagster 1.13 source:
-    # _core/definitions/run_status_sensor_definition.py (job_match) and _core/execution/execute_in_process.py.
-    @run_failure_sensor(name=ALERT_SENSOR_NAME, default_status=DefaultSensorStatus.RUNNING,
-                        monitor_all_code_locations=True,
-                        description=f"Alerts once for every failed run in the instance, however it was started: "
-                                    f"logs it to ai_pulse.alerts and {log_dir / 'alerts.log'}, POSTs it to "
-                                    f"${WEBHOOK_ENV} when set (unless `ai-pulse run` already did).")
-    def alert_on_run_failure(context: RunFailureSensorContext) -> None:
-        delivery = alert_once(context.instance, context.dagster_run, log_dir,
-                              this_process(f"sensor {ALERT_SENSOR_NAME}"))
-        if not delivery.sent:
-            context.log.info(f"run {context.dagster_run.run_id}: alert already sent by {delivery.sender}")
-
-    return alert_on_run_failure

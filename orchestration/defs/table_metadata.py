@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 from dagster import AssetKey, MetadataValue, Output, TableColumn, TableSchema
 
-from ingestion.settings import Warehouse
-from orchestration.warehouse import connect, table_exists
+from orchestration.lib.settings import Warehouse
+from orchestration.lib.warehouse import connect, table_exists
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8

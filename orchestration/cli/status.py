@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingestion.settings import Warehouse, nightly_cron
-from orchestration.terminal import format_table
-from orchestration.warehouse import CheckRow, WarehouseBusy, connect, latest_check_results, table_exists
+from orchestration.cli.terminal import format_table
+from orchestration.lib.settings import Warehouse, nightly_cron
+from orchestration.lib.warehouse import CheckRow, WarehouseBusy, connect, latest_check_results, table_exists
 
 UTC = dt.UTC
 

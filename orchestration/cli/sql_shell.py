@@ -19,9 +19,9 @@ from typing import Any, NamedTuple, TextIO
 
 import duckdb
 
-from ingestion.settings import Warehouse
-from orchestration.terminal import format_table
-from orchestration.warehouse import WarehouseBusy, WarehouseError, connect, list_tables
+from orchestration.cli.terminal import format_table
+from orchestration.lib.settings import Warehouse
+from orchestration.lib.warehouse import WarehouseBusy, WarehouseError, connect, list_tables
 
 FORMATS = ("table", "csv", "json")
 INTERACTIVE_MAX_ROWS = 200  # a prompt is for looking; --format csv is for taking everything

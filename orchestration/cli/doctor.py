@@ -23,11 +23,11 @@ from ingestion.http import DEFAULT_NEEDS, ClientNeeds, HttpClient, MissingRecord
 from ingestion.news import fetch_month as news_month
 from ingestion.registry import Registry, RegistryError, load_registry
 from ingestion.regulatory import fetch_month as regulatory_month
-from ingestion.settings import ConfigError, HostedWarehouse, RunSettings, resolve_settings
 from ingestion.snapshot import SnapshotError, load_manifest, read_snapshot
 from ingestion.stocks import CLIENT_NEEDS as STOCKS_NEEDS
 from ingestion.stocks import fetch_chart
 from ingestion.trends import fetch_pageviews
+from orchestration.lib.settings import ConfigError, HostedWarehouse, RunSettings, resolve_settings
 
 RATE_LIMIT_URL = "https://api.github.com/rate_limit"  # does not count against the primary limit (GitHub REST docs)
 MIN_FREE_BYTES = 1 << 30

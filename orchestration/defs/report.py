@@ -4,9 +4,9 @@ from collections.abc import Iterable
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
+from orchestration.defs.resources import PulseResource
 from orchestration.report import write_report
 from orchestration.report.content import INDICATOR_TABLE
-from orchestration.resources import PulseResource
 
 REPORT_KEY = AssetKey(["reports", "scorecard_html"])
 SCORECARD_KEY = AssetKey(["marts", "prediction_scorecard"])

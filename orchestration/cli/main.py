@@ -8,19 +8,17 @@ Exit codes: 0 success; 1 a step or blocking quality check failed; 2 bad configur
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.settings import Warehouse
-from orchestration.environment import configure_environment
-from orchestration.terminal import format_table, progress_level
+from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, fail
+from orchestration.cli.run import run_command
+from orchestration.cli.terminal import format_table, progress_level
+from orchestration.lib.environment import configure_environment
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 DEFAULT_SQL_TIMEOUT_S = 300.0  # `ai-pulse sql --timeout`: see its help
 
 
@@ -90,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", metavar="PATH", help="DuckDB file, or md:<database> for a MotherDuck database "
                      "(default: $AI_PULSE_WAREHOUSE or warehouse/ai_pulse.duckdb)")
     run.add_argument("--full-refresh", action="store_true", help="drop raw tables and incremental state first")
-    run.set_defaults(handler=_cmd_run)
+    run.set_defaults(handler=run_command)
 
     ui = commands.add_parser("ui", parents=common, help="Dagster webserver + daemon (schedule, sensors) on 127.0.0.1",
                              description="Starts the Dagster webserver and daemon for AI Pulse, bound to 127.0.0.1, "
@@ -158,149 +156,30 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"ai-pulse: {message}", file=sys.stderr)
-    return code
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from ingestion.http import SourceError
-    from ingestion.registry import RegistryError, load_registry
-    from ingestion.settings import ConfigError, resolve_settings
-    from ingestion.snapshot import SnapshotError, read_snapshot
-
-    try:
-        settings = resolve_settings(live=args.live, snapshot=args.snapshot, warehouse=args.warehouse,
-                                    record=args.record, full_refresh=args.full_refresh)
-        load_registry()
-        if settings.mode == "replay":
-            # Every response file, read and checked before any step exists: a bad file exits 2 in seconds, naming
-            # it, instead of failing the loads one retry after another. The run's replay reuses what is read here.
-            read_snapshot(settings.snapshot_dir)
-    except (ConfigError, RegistryError, SnapshotError) as exc:
-        return _fail(str(exc), EXIT_CONFIG)
-    # Imported once the inputs are known good: it brings in DuckDB and the data stack (~120 MB, ~0.4 s).
-    from orchestration.warehouse import WarehouseBusy, WarehouseError, writer_lock
-
-    # dbt reads the warehouse path from the environment: the same value the resolver chose.
-    os.environ["AI_PULSE_WAREHOUSE"] = str(settings.warehouse)
-    try:
-        with writer_lock(settings.warehouse):
-            result = _execute(settings)
-    except WarehouseBusy as exc:
-        return _fail(str(exc), EXIT_BUSY)
-    except ConfigError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
-    except (WarehouseError, SnapshotError, SourceError) as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    if not result.success:
-        for line in _failure_lines(result):
-            print(f"FAILED {line}", file=sys.stderr)
-        _alert_failed_run(result.run_id, settings.warehouse)
-        return _fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
-    _print_scorecard(settings.warehouse)
-    from orchestration.report import report_path
-
-    if report_path(settings.warehouse).exists():
-        print(f"\nReport: {report_path(settings.warehouse)}")
-    return EXIT_OK
-
-
-def _execute(settings: Any) -> Any:
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import build_definitions
-    from orchestration.runs import close_abandoned_runs, process_tags
-
-    logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
-    defs = build_definitions(settings)
-    job = defs.resolve_implicit_global_asset_job_def()
-    # Failures are summarised by _failure_lines; full tracebacks stay in the Dagster event log (the UI).
-    quiet_dagster = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    # dbt's progress lines are printed to stdout by dagster-dbt; stdout is kept for results, so they go to
-    # stderr, or into the run log when quiet.
-    log_path = settings.warehouse.parent / "logs" / "last_run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    detailed = logging.getLogger("ai_pulse").isEnabledFor(logging.DEBUG)
-    with open(log_path, "w", encoding="utf-8") as run_log, \
-            contextlib.redirect_stdout(sys.stderr if detailed else run_log):
-        instance = DagsterInstance.get()
-        for run_id in close_abandoned_runs(instance):
-            _alert_failed_run(run_id, settings.warehouse)
-        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse), **process_tags()}
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
-
-
-def _alert_failed_run(run_id: str, warehouse: Warehouse) -> None:
-    """Send the failed run's alert (log file, webhook) unless the daemon's sensor already did; say which.
-
-    A cron job or a run by hand has no daemon watching it, so the command alerts itself; the shared claim keeps
-    it to one alert when the daemon runs too (orchestration/alerts.py)."""
-    from dagster import DagsterInstance
-
-    from orchestration.alerts import WEBHOOK_ENV, alert_once, log, this_process
-
-    log.propagate = False  # the alert's lines repeat the FAILED lines above: only its outcome is printed
-    log_dir = warehouse.parent / "logs"
-    with DagsterInstance.get() as instance:
-        run = instance.get_run_by_id(run_id)
-        if run is None:
-            return
-        delivery = alert_once(instance, run, log_dir, this_process("ai-pulse run"))
-    if not delivery.sent:
-        print(f"ai-pulse: the alert for run {run_id} was already sent by {delivery.sender}", file=sys.stderr)
-        return
-    webhook = f"; webhook ({WEBHOOK_ENV}): {delivery.webhook}" if delivery.webhook else ""
-    print(f"ai-pulse: alert for run {run_id} written to {log_dir / 'alerts.log'}{webhook}", file=sys.stderr)
-
-
-def _failure_lines(result: Any) -> list[str]:
-    """Name every failed step and failed check with its reason (the same lines the failure alert sends)."""
-    from orchestration.alerts import failure_lines
-
-    return failure_lines(result.all_events)
-
-
-def _print_scorecard(warehouse: Warehouse) -> None:
-    """The verdicts as a table, then every evidence sentence in full (wrapped), so no number is cut off."""
-    import textwrap
-
-    from orchestration.warehouse import query
-
-    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, data_provenance, evidence "
-                                     "from marts.prediction_scorecard order by prediction_id")
-    print(f"\nAI Pulse scorecard (warehouse {warehouse})")
-    print(format_table(columns[:-1], [row[:-1] for row in rows]))
-    print("\nEvidence:")
-    for row in rows:
-        indent = " " * (len(row[0]) + 2)
-        print(textwrap.fill(row[-1], width=116, initial_indent=f"{row[0]}  ", subsequent_indent=indent))
-
-
 def _cmd_ui(args: argparse.Namespace) -> int:
-    from ingestion.settings import ConfigError, resolve_settings
-    from orchestration.webui import PortBusy, serve
+    from orchestration.cli.webui import PortBusy, serve
+    from orchestration.lib.settings import ConfigError, resolve_settings
 
     try:
         settings = resolve_settings()
     except ConfigError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
     try:
         return serve(args.port, settings.warehouse)
     except PortBusy as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from ingestion.settings import ConfigError, resolve_warehouse
-    from orchestration.sql_shell import Shell, run_statement
+    from orchestration.cli.sql_shell import Shell, run_statement
+    from orchestration.lib.settings import ConfigError, resolve_warehouse
 
     try:
         warehouse = resolve_warehouse(args.warehouse)
     except ConfigError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
     if not warehouse.exists():
-        return _fail(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first", EXIT_CONFIG)
+        return fail(f"no warehouse at {warehouse}; run `make run` (or `ai-pulse run`) first", EXIT_CONFIG)
     if args.query:
         return EXIT_OK if run_statement(warehouse, args.query, args.format, timeout=args.timeout) else EXIT_FAILED
     Shell(warehouse, args.format, args.timeout).loop()
@@ -308,37 +187,37 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ingestion.settings import ConfigError, resolve_warehouse
+    from orchestration.lib.settings import ConfigError, resolve_warehouse
+    from orchestration.lib.warehouse import WarehouseBusy, WarehouseError
     from orchestration.report import write_report
-    from orchestration.warehouse import WarehouseBusy, WarehouseError
 
     try:
         written = write_report(resolve_warehouse(args.warehouse))
     except (ConfigError, WarehouseError) as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
     except WarehouseBusy as exc:
-        return _fail(str(exc), EXIT_BUSY)
+        return fail(str(exc), EXIT_BUSY)
     print(written.path)
     return EXIT_OK
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from ingestion.settings import ConfigError, resolve_warehouse
-    from orchestration.status import collect_status, format_status
-    from orchestration.warehouse import WarehouseBusy
+    from orchestration.cli.status import collect_status, format_status
+    from orchestration.lib.settings import ConfigError, resolve_warehouse
+    from orchestration.lib.warehouse import WarehouseBusy
 
     try:
         warehouse = resolve_warehouse(args.warehouse)
         print(format_status(collect_status(warehouse)))
     except ConfigError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
     except WarehouseBusy as exc:
-        return _fail(str(exc), EXIT_BUSY)
+        return fail(str(exc), EXIT_BUSY)
     return EXIT_OK
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from orchestration.doctor import diagnose, report
+    from orchestration.cli.doctor import diagnose, report
 
     text, ready = report(diagnose(live=args.live))
     print(text)
@@ -351,7 +230,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     try:
         registry = load_registry()
     except RegistryError as exc:
-        return _fail(str(exc), EXIT_CONFIG)
+        return fail(str(exc), EXIT_CONFIG)
     signals = [{"source": s.source, "key": s.key, "predictions": list(s.predictions), "roles": s.roles}
                for s in registry.signals]
     if args.json:

@@ -33,13 +33,13 @@ from ingestion.news import news_source
 from ingestion.registry import Registry
 from ingestion.registry_tables import registry_source
 from ingestion.regulatory import regulatory_source
-from ingestion.settings import RunSettings, source_stale_after
 from ingestion.stocks import CLIENT_NEEDS as STOCKS_CLIENT_NEEDS
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
-from orchestration.resources import PulseResource, Runtime, warehouse_destination
-from orchestration.table_metadata import with_table_metadata
-from orchestration.warehouse import connect, source_data_suspect, table_columns
+from orchestration.defs.resources import PulseResource, Runtime, warehouse_destination
+from orchestration.defs.table_metadata import with_table_metadata
+from orchestration.lib.settings import RunSettings, source_stale_after
+from orchestration.lib.warehouse import connect, source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 

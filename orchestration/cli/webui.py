@@ -18,8 +18,9 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from ingestion.settings import PROJECT_ROOT, Warehouse
-from orchestration.alerts import UI_URL_ENV
+from ingestion.settings import PROJECT_ROOT
+from orchestration.lib.alerts import UI_URL_ENV
+from orchestration.lib.settings import Warehouse
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 300  # first start parses the dbt project and loads every source; 2 busy cores are slow

@@ -13,8 +13,8 @@ from pydantic import PrivateAttr
 from ingestion.http import DEFAULT_NEEDS, ClientNeeds, HttpClient, Transport, make_transport
 from ingestion.registry import Registry, load_registry
 from ingestion.registry_tables import SOURCE_DATASETS
-from ingestion.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
 from ingestion.snapshot import Manifest, SnapshotError, read_snapshot, recording_manifest, write_manifest
+from orchestration.lib.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
 
 
 class Runtime:

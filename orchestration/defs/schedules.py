@@ -10,7 +10,7 @@ from dagster import (
 )
 from dagster._core.errors import DagsterInvalidDefinitionError
 
-from ingestion.settings import ConfigError, nightly_cron
+from orchestration.lib.settings import ConfigError, nightly_cron
 
 REFRESH_JOB_NAME = "refresh_everything"
 NIGHTLY_SCHEDULE_NAME = "nightly_refresh"

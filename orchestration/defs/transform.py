@@ -23,9 +23,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from dagster_dbt.asset_utils import get_subset_selection_for_context
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from ingestion.settings import TRANSFORM_DIR, Warehouse
-from orchestration.resources import PulseResource
-from orchestration.table_metadata import with_table_metadata
+from orchestration.defs.resources import PulseResource
+from orchestration.defs.table_metadata import with_table_metadata
+from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
