@@ -91,6 +91,7 @@ REPO_COLUMNS: dict[str, Any] = {
     "open_issues": {"data_type": "bigint"},
     "subscribers": {"data_type": "bigint"},
     "pushed_at": {"data_type": "timestamp"},
+    "created_at": {"data_type": "timestamp"},
 }
 STAR_HISTORY_COLUMNS: dict[str, Any] = {
     "repo": {"data_type": "text", "nullable": False},
@@ -123,6 +124,11 @@ def _count(body: dict[str, Any], field: str, repo: str) -> int:
     return value
 
 
+def _timestamp(value: Any) -> dt.datetime | None:
+    """GitHub's ISO 8601 time (`2011-01-26T19:06:43Z`) as an aware datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
+
+
 def _github_error(reply: Response, repo: str, what: str) -> str:
     """The outcome detail of an unexpected GitHub answer, with GitHub's own message."""
     try:
@@ -140,13 +146,13 @@ def parse_repo(repo: str, body: Any, today: dt.date) -> Fetched:
     """Today's counts for one repo, under its registered name; a different `full_name` is reported as a rename."""
     note = require_fields(body, REPO_FIELDS, source=SOURCE, signal=repo, where="the repository object",
                           known=REPO_KNOWN)
-    pushed = body["pushed_at"]
+    pushed, created = body["pushed_at"], body.get("created_at")
     row = {
         "repo": repo.lower(), "observed_date": today, "full_name": body["full_name"],
         "stars": _count(body, "stargazers_count", repo), "forks": _count(body, "forks_count", repo),
         "open_issues": _count(body, "open_issues_count", repo),
         "subscribers": _count(body, "subscribers_count", repo),
-        "pushed_at": dt.datetime.fromisoformat(pushed.replace("Z", "+00:00")) if pushed else None,
+        "pushed_at": _timestamp(pushed), "created_at": _timestamp(created),
     }
     fetched = Fetched(repo, Window(today, today), OK, "", {"repos": [row]})
     if str(body["full_name"]).lower() != repo.lower():

@@ -40,6 +40,7 @@ KEY_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     ),
 }
 PREDICTION_ID = re.compile(r"^P\d{2}$")
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.'()-]{0,60}$")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 ROLE = re.compile(r"^[a-z][a-z_]{1,20}$")
 
@@ -58,6 +59,18 @@ class Prediction:
     headline_metric: str
     supported_at: float
     not_supported_below: float
+    kind: str = ""
+    first_year: int | None = None  # the first window judged; the prediction year when None
+    repo_group: str | None = None  # what the member repos are called together in the evidence
+    baskets: tuple[tuple[str, str], ...] = ()  # basket_spread: (role, name), the first minus the second
+    own_quality_checks: bool = False  # the evidence adds AI Pulse's own quality-check pass rate
+
+
+def headline_kinds(project_dir: Path | None = None) -> tuple[str, ...]:
+    """The headline kinds the dbt project builds (vars.headline_kinds in transform/dbt_project.yml), so a kind the
+    registry names always has its model."""
+    path = (project_dir or Path(__file__).resolve().parent.parent / "transform") / "dbt_project.yml"
+    return tuple(yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]["headline_kinds"])
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ class Registry:
     baseline_year: int
     prediction_year: int
     min_coverage: float
+    demonstration_above: float
     lookback_days: int
     user_agent: str
     predictions: tuple[Prediction, ...]
@@ -163,13 +177,17 @@ class _Parser:
         min_coverage = self.number(evaluation, "min_coverage", "evaluation")
         if not 0 < min_coverage <= 1:
             raise self.fail("evaluation.min_coverage", f"{min_coverage} is outside (0, 1]", "use e.g. 0.75")
+        demonstration_above = self.number(evaluation, "demonstration_above", "evaluation")
+        if not 0 <= demonstration_above < 1:
+            raise self.fail("evaluation.demonstration_above", f"{demonstration_above} is outside [0, 1)",
+                            "use e.g. 0.5: a verdict resting mostly on synthetic inputs is a demonstration")
         ingestion = self.mapping(self.required(doc, "ingestion", "top level"), "ingestion")
         lookback = int(self.number(ingestion, "lookback_days", "ingestion"))
         if not 0 <= lookback <= 60:
             raise self.fail("ingestion.lookback_days", f"{lookback} is outside 0..60", "use a few days, e.g. 7")
         user_agent = str(self.required(ingestion, "user_agent", "ingestion"))
         quality = self.quality(self.required(doc, "quality", "top level"))
-        predictions = self.predictions(self.required(doc, "predictions", "top level"))
+        predictions = self.predictions(self.required(doc, "predictions", "top level"), baseline)
         signals = self.signals(self.required(doc, "signals", "top level"), {p.id for p in predictions})
         return Registry(
             path=self.path,
@@ -177,6 +195,7 @@ class _Parser:
             baseline_year=baseline,
             prediction_year=prediction_year,
             min_coverage=min_coverage,
+            demonstration_above=demonstration_above,
             lookback_days=lookback,
             user_agent=user_agent,
             predictions=tuple(predictions),
@@ -199,9 +218,10 @@ class _Parser:
         days = {source: int(self.number(stale, source, "quality.stale_after_days")) for source in SOURCES}
         return QualityThresholds(stale_after_days=days, **fractions)
 
-    def predictions(self, entries: Any) -> list[Prediction]:
+    def predictions(self, entries: Any, baseline_year: int) -> list[Prediction]:
         if not isinstance(entries, list) or not entries:
             raise self.fail("predictions", "expected a non-empty list", "list one entry per prediction")
+        kinds = headline_kinds()
         parsed: list[Prediction] = []
         for index, entry in enumerate(entries):
             where = f"predictions[{index}]"
@@ -213,6 +233,14 @@ class _Parser:
             slug = str(self.required(entry, "slug", where))
             if not SLUG.match(slug):
                 raise self.fail(where, f"slug {slug!r} is not snake_case", "use lower-case letters, digits and _")
+            kind = str(self.required(entry, "kind", where))
+            if kind not in kinds:
+                raise self.fail(where, f"kind {kind!r} is not one of {', '.join(kinds)}",
+                                "pick the kind that says how its headline is made (see registry.yml's comment)")
+            first_year = entry.get("first_year")
+            if first_year not in (None, "baseline"):
+                raise self.fail(where, f"first_year {first_year!r} is not `baseline`",
+                                "leave it out (the prediction year) or write `first_year: baseline`")
             prediction = Prediction(
                 id=pid,
                 slug=slug,
@@ -220,6 +248,11 @@ class _Parser:
                 headline_metric=str(self.required(entry, "headline_metric", where)),
                 supported_at=self.number(entry, "supported_at", where),
                 not_supported_below=self.number(entry, "not_supported_below", where),
+                kind=kind,
+                first_year=baseline_year if first_year == "baseline" else None,
+                repo_group=self.label(entry, "repo_group", where),
+                baskets=self.baskets(entry, kind, where),
+                own_quality_checks=bool(entry.get("own_quality_checks", False)),
             )
             if prediction.not_supported_below > prediction.supported_at:
                 raise self.fail(
@@ -232,6 +265,29 @@ class _Parser:
                 raise self.fail(where, "the id appears twice", "give each prediction its own id")
             parsed.append(prediction)
         return parsed
+
+    def label(self, entry: dict[str, Any], key: str, where: str) -> str | None:
+        value = entry.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not LABEL.match(value):
+            raise self.fail(where, f"{key} {value!r} is not a short name", "use words, digits and simple punctuation")
+        return value
+
+    def baskets(self, entry: dict[str, Any], kind: str, where: str) -> tuple[tuple[str, str], ...]:
+        value = entry.get("baskets")
+        if kind != "basket_spread":
+            if value is not None:
+                raise self.fail(where, "only a basket_spread prediction has baskets", "drop `baskets`")
+            return ()
+        if not isinstance(value, dict) or len(value) != 2:
+            raise self.fail(where, "a basket_spread needs `baskets` with two roles", "write e.g. "
+                            "`baskets: {usage: usage-priced basket, seat: seat-priced basket}`")
+        for role, name in value.items():
+            if not isinstance(role, str) or not ROLE.match(role) or not isinstance(name, str) or not LABEL.match(name):
+                raise self.fail(where, f"basket {role!r}: {name!r} is not a role and a short name",
+                                "use a lower-case role and a name of words")
+        return tuple(value.items())
 
     def signals(self, doc: Any, prediction_ids: set[str]) -> list[Signal]:
         doc = self.mapping(doc, "signals")

@@ -51,12 +51,24 @@ def registry_source(
 ) -> Any:
     """Predictions, signals, run settings and per-series provenance, replaced on every run."""
 
-    @dlt.resource(name="predictions", primary_key="prediction_id", write_disposition="replace")
+    @dlt.resource(name="predictions", primary_key="prediction_id", write_disposition="replace",
+                  columns={"repo_group": {"data_type": "text"}})
     def predictions() -> Iterator[dict[str, Any]]:
-        """The predictions with their headline metric and verdict thresholds."""
+        """The predictions with their headline kind, first judged year, headline metric and verdict thresholds."""
         for p in registry.predictions:
             yield {"prediction_id": p.id, "slug": p.slug, "title": p.title, "headline_metric": p.headline_metric,
-                   "supported_at": p.supported_at, "not_supported_below": p.not_supported_below}
+                   "supported_at": p.supported_at, "not_supported_below": p.not_supported_below, "kind": p.kind,
+                   "first_year": p.first_year or registry.prediction_year, "repo_group": p.repo_group,
+                   "own_quality_checks": p.own_quality_checks}
+
+    @dlt.resource(name="baskets", primary_key=("prediction_id", "role"), write_disposition="replace",
+                  columns={"prediction_id": {"data_type": "text"}, "role": {"data_type": "text"},
+                           "name": {"data_type": "text"}, "position": {"data_type": "bigint"}})
+    def baskets() -> Iterator[Any]:
+        """The two baskets a basket_spread compares, by role, with their names (position 1 minus position 2)."""
+        rows = [{"prediction_id": p.id, "role": role, "name": name, "position": position}
+                for p in registry.predictions for position, (role, name) in enumerate(p.baskets, start=1)]
+        yield rows or dlt.mark.materialize_table_schema()
 
     @dlt.resource(name="signals", primary_key=("source", "signal", "prediction_id"), write_disposition="replace")
     def signals() -> Iterator[dict[str, Any]]:
@@ -71,6 +83,7 @@ def registry_source(
         """The evaluation window and the run's today (`as_of`)."""
         yield {"start_date": registry.start_date, "baseline_year": registry.baseline_year,
                "prediction_year": registry.prediction_year, "min_coverage": registry.min_coverage,
+               "demonstration_above": registry.demonstration_above,
                "as_of": as_of, "mode": mode}
 
     @dlt.resource(name="provenance", primary_key=("source", "signal", "dataset"), write_disposition="replace",
@@ -81,4 +94,4 @@ def registry_source(
         real recordings, derived from real data, synthetic stand-ins, missing, or live APIs."""
         yield from provenance_rows(registry, mode, series)
 
-    return predictions, signals, settings, provenance
+    return predictions, baskets, signals, settings, provenance

@@ -55,6 +55,12 @@ SPLIT_COLUMNS: dict[str, Any] = {
     "numerator": {"data_type": "double"},
     "denominator": {"data_type": "double"},
 }
+LISTING_COLUMNS: dict[str, Any] = {
+    "ticker": {"data_type": "text", "nullable": False},
+    "first_trade_date": {"data_type": "date"},
+    "instrument_type": {"data_type": "text"},
+    "currency": {"data_type": "text"},
+}
 DIVIDEND_COLUMNS: dict[str, Any] = {
     "ticker": {"data_type": "text", "nullable": False},
     "ex_date": {"data_type": "date", "nullable": False},
@@ -168,7 +174,12 @@ def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
     ]
     status = "ok" if prices else NO_DATA
     detail = "" if prices else f"no trading days between {window.start} and {window.end}"
-    fetched = Fetched(ticker, window, status, detail, {"prices": prices, "splits": splits, "dividends": dividends})
+    first_trade = meta.get("firstTradeDate")
+    listing = {"ticker": ticker,
+               "first_trade_date": day_of(first_trade) if isinstance(first_trade, int) else None,
+               "instrument_type": meta.get("instrumentType"), "currency": meta.get("currency")}
+    fetched = Fetched(ticker, window, status, detail, {"prices": prices, "splits": splits, "dividends": dividends,
+                                                       "listings": [listing]})
     return fetched.note("; ".join(n for n in notes if n))
 
 
@@ -239,10 +250,17 @@ def stocks_source(
         """Cash dividends per share on their ex-date."""
         yield rows_or_schema(fetched.tables.get("dividends", []))
 
+    @dlt.transformer(data_from=charts, name="listings", primary_key="ticker", write_disposition="merge",
+                     columns=LISTING_COLUMNS, schema_contract=FROZEN_COLUMNS)
+    def listings(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
+        """What Yahoo's meta says of each ticker: its first trading day (a listing inside a window is judged from
+        it), instrument type and currency."""
+        yield rows_or_schema(fetched.tables.get("listings", []))
+
     @dlt.transformer(data_from=charts, name="signal_status", primary_key=("signal", "dataset"),
                      write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
     def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
         """The last fetch outcome per ticker: ok, no_data or failed, with the reason."""
         yield fetched.status_row_or_schema()
 
-    return charts, prices, splits, dividends, signal_status
+    return charts, prices, splits, dividends, listings, signal_status

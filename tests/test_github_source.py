@@ -45,7 +45,8 @@ def test_snapshot_sends_githubs_headers_and_no_authorization_without_a_token(sna
     fetched = fetch_repo(client, "Ollama/Ollama", ONE_DAY)
     assert fetched.tables["repos"] == [{"repo": "ollama/ollama", "observed_date": TODAY, "full_name": "ollama/ollama",
                                         "stars": 100, "forks": 10, "open_issues": 3, "subscribers": 7,
-                                        "pushed_at": dt.datetime(2024, 12, 30, 10, tzinfo=dt.UTC)}]
+                                        "pushed_at": dt.datetime(2024, 12, 30, 10, tzinfo=dt.UTC),
+                                        "created_at": None}]
     url, _, headers = spy.sent[0]
     assert url == "https://api.github.com/repos/Ollama/Ollama"
     assert headers["Accept"] == "application/vnd.github+json" and headers["X-GitHub-Api-Version"] == "2026-03-10"

@@ -22,7 +22,8 @@ from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 D = dt.date
 FACT_TABLES = {"core.fct_stock_daily": "trade_date", "core.fct_topic_interest": "observed_date",
                "core.fct_repo_stars": "observed_date", "core.fct_regulatory_docs": "published_date"}
-CONTRACT_TABLES = [*FACT_TABLES, "marts.ind_p04_hardware_race", "marts.prediction_scorecard"]
+CONTRACT_TABLES = [*FACT_TABLES, "marts.ind_p04_hardware_race", "marts.prediction_scorecard",
+                   "marts.prediction_verdicts"]
 BUNDLED_AS_OF = D(2025, 12, 31)
 
 P04_SIGNALS = {"stocks": [
@@ -69,6 +70,11 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
         run_cli: CliRunner, bundled_run: BundledRun, pulse_env: dict[str, str], tmp_path: Path) -> None:
     first = bundled_run.completed
     assert "AI Pulse scorecard" in first.stdout and "P04" in first.stdout and "(15 rows)" in first.stdout
+    # Every prediction's verdicts for 2024, 2025 and the last 12 months, each with its trust and coverage.
+    for pid in (f"P{n:02d}" for n in range(15)):
+        for window in ("2024", "2025", "last_12_months"):
+            assert re.search(rf"^{pid} +{window} +\w+ +\S+ +(real|mixed|demonstration|none) +(\d+%|—)$",
+                             first.stdout, re.M), (pid, window)
     warehouse = str(bundled_run.warehouse)
     before = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
     assert len(before["marts.prediction_scorecard"]) == 15
@@ -97,10 +103,15 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
     warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(bundled_run.warehouse, warehouse)
+    history = table_rows(warehouse, "marts.verdict_history")
+    assert query(warehouse, "select distinct as_of from marts.verdict_history") == [(BUNDLED_AS_OF,)]
+    assert len(history) == len(table_rows(warehouse, "marts.prediction_verdicts"))
     second = run_cli("run")
     assert second.returncode == 0, second.stderr
     after = {table: table_rows(warehouse, table) for table in CONTRACT_TABLES}
     assert after == before
+    # A re-run of the same as_of replaces its own set of verdicts: nothing is added.
+    assert table_rows(warehouse, "marts.verdict_history") == history
     raw_count = query(warehouse, "select count(*), count(distinct (ticker, trade_date)) from raw_stocks.prices")[0]
     assert raw_count[0] == raw_count[1] == len(stock_rows)
 
@@ -108,6 +119,11 @@ def test_bundled_snapshot_fills_all_four_facts_a_rerun_changes_no_row_and_a_newe
     gained = extend_bundled(tmp_path / "newer", newer_as_of)
     third = run_cli("run", "--snapshot", str(tmp_path / "newer"))
     assert third.returncode == 0, third.stderr
+    # A later as_of adds one set beside the first, which stays as it was.
+    assert query(warehouse, "select as_of, count(*) from marts.verdict_history group by 1 order by 1") == [
+        (BUNDLED_AS_OF, len(history)), (newer_as_of, len(history))]
+    assert query(warehouse, f"select * from marts.verdict_history where as_of = '{BUNDLED_AS_OF}' "  # noqa: S608
+                            "order by all") == history
     for table, day in FACT_TABLES.items():
         old = f"select * from {table} where {day} <= '{BUNDLED_AS_OF}' order by all"  # noqa: S608 - constants
         old_days = query(warehouse, old)

@@ -18,7 +18,7 @@ from tests.conftest import load_source, query
 from tests.snapshot_factory import SnapshotBuilder
 
 TABLES = {
-    "stocks": (stocks_source, {"prices", "splits", "dividends", "signal_status"}),
+    "stocks": (stocks_source, {"prices", "splits", "dividends", "listings", "signal_status"}),
     "trends": (trends_source, {"interest", "interest_monthly", "signal_status"}),
     "github": (github_source, {"repos", "star_history", "signal_status"}),
     "regulatory": (regulatory_source, {"documents", "document_terms", "signal_status"}),

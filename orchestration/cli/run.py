@@ -115,16 +115,27 @@ def _failure_lines(result: Any) -> list[str]:
 
 
 def _print_scorecard(warehouse: Warehouse) -> None:
-    """The verdicts as a table, then every evidence sentence in full (wrapped), so no number is cut off."""
+    """The scorecard (each prediction's own year) as a table, then every window's verdict with how much to trust it
+    and its coverage, then the scorecard's evidence sentences in full (wrapped), so no number is cut off."""
     import textwrap
 
     from orchestration.lib.warehouse import query
 
-    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, data_provenance, evidence "
+    columns, rows = query(warehouse, "select prediction_id, verdict, headline_value, trust, coverage, evidence "
                                      "from marts.prediction_scorecard order by prediction_id")
-    print(f"\nAI Pulse scorecard (warehouse {warehouse})")
-    print(format_table(columns[:-1], [row[:-1] for row in rows]))
+    as_of = query(warehouse, "select max(as_of) from marts.prediction_scorecard")[1][0][0]
+    print(f"\nAI Pulse scorecard (warehouse {warehouse}, as of {as_of})")
+    print(format_table(columns[:-1], [(*row[:4], _share(row[4])) for row in rows]))
+    window_columns, windows = query(
+        warehouse, 'select prediction_id, "window", verdict, headline_value, trust, coverage from '
+                   "marts.prediction_verdicts order by prediction_id, window_start, \"window\"")
+    print("\nVerdicts by window (trust: real, mixed, or demonstration when most inputs are synthetic stand-ins)")
+    print(format_table(window_columns, [(*row[:5], _share(row[5])) for row in windows]))
     print("\nEvidence:")
     for row in rows:
         indent = " " * (len(row[0]) + 2)
         print(textwrap.fill(row[-1], width=116, initial_indent=f"{row[0]}  ", subsequent_indent=indent))
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"

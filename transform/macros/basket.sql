@@ -1,18 +1,17 @@
 {#
-  One row per role that `prediction_id` gives its `source` signals in the registry, judging the role's signals
-  together. With `to_year`, each signal's `level` in `from_year` is compared with its level in `to_year` (mean daily
-  views, documents); without it, each signal's change inside `from_year` is used (start → end stars, previous
-  year-end close → year-end close). Years are SQL expressions over the registry's settings, e.g.
-  'settings.prediction_year'.
+  One row per prediction, window and role that the registry gives the prediction's `source` signals, judging the
+  role's signals together (int_signal_windows has each signal's numbers per window). With compare='yoy' each
+  signal's level in the window is compared with its level a year earlier (mean daily views, documents, stories);
+  with compare='within' the signal's change inside the window is used (start -> end stars, the close before the
+  window -> its last close), or the per-signal column `measure` (e.g. 'last_quarter_share_pct').
 
-  Coverage: a signal counts only when it is covered in every year compared (see int_signal_yearly); a role is
-  sufficient when at least one of its signals counts and the counted ones are at least `min_coverage` of the
-  registered ones. Signals left out are listed with the reason, never filled in.
+  Coverage: a signal counts only when it is covered in every span compared; a role is sufficient when at least one
+  of its signals counts and the counted ones are at least `min_coverage` of the registered ones. Signals left out
+  are listed with the reason, never filled in; a signal judged from its first observation says so (`life_notes`).
 
-  `measure` (within a year only) picks the per-signal column judged, e.g. 'last_quarter_share_pct'; `detail` is
-  the SQL text that describes one counted signal in the evidence.
+  `detail` is the SQL text that describes one counted signal in the evidence.
 #}
-{% macro basket(prediction_id, source, from_year, to_year=none, measure='change_pct',
+{% macro basket(source, compare, measure='change_pct',
                 detail="format('{} {:+.1f}%', per_signal.signal, per_signal.change_pct)") %}
 (
     with settings as (
@@ -20,59 +19,56 @@
     ),
 
     members as (
-        select signal, role
-        from {{ ref('stg_registry__signals') }}
-        where prediction_id = '{{ prediction_id }}' and source = '{{ source }}'
+        select signals.prediction_id, windows."window", windows.label, windows.prior_label, signals.signal,
+            signals.role
+        from {{ ref('stg_registry__signals') }} as signals
+        inner join {{ ref('int_prediction_windows') }} as windows on windows.prediction_id = signals.prediction_id
+        where signals.source = '{{ source }}'
     ),
 
     per_signal as (
         select
+            members.prediction_id,
+            members."window",
             members.signal,
             members.role,
-            {% if to_year is none %}
+            this.peak_period,
+            {% if compare == 'yoy' %}
+            coalesce(this.prior_judged_from, this.judged_from) as judged_from,
+            this.prior_level as from_level,
+            this.level as to_level,
+            100 * (this.level / nullif(this.prior_level, 0) - 1) as change_pct,
+            coalesce(this.prior_is_covered and this.is_covered and this.prior_level > 0, false) as is_covered,
+            case
+                when (this.prior_level is null or this.level is null) and status.status <> 'ok'
+                    then 'no data: ' || coalesce(status.reason, status.status)
+                when not this.prior_is_covered then this.prior_coverage_note
+                when not this.is_covered then this.coverage_note
+                when this.prior_level = 0 then format('nothing in {} to compare with', members.prior_label)
+            end as gap
+            {% else %}
+            this.judged_from,
             this.start_level as from_level,
             this.level as to_level,
             this.{{ measure }} as change_pct,
-            this.peak_period,
             coalesce(this.is_covered and this.{{ measure }} is not null, false) as is_covered,
             case
-                when this.signal is null and status.status <> 'ok'
+                when this.level is null and this.start_level is null and status.status <> 'ok'
                     then 'no data: ' || coalesce(status.reason, status.status)
-                when this.signal is null then format('no data in {}', {{ from_year }})
                 when not this.is_covered then this.coverage_note
-                else format('too little data in {} to measure', {{ from_year }})
-            end as gap
-            {% else %}
-            before.level as from_level,
-            after.level as to_level,
-            100 * (after.level / nullif(before.level, 0) - 1) as change_pct,
-            coalesce(before.is_covered and after.is_covered and before.level > 0, false) as is_covered,
-            case
-                when (before.signal is null or after.signal is null) and status.status <> 'ok'
-                    then 'no data: ' || coalesce(status.reason, status.status)
-                when before.signal is null then format('no data in {}', {{ from_year }})
-                when not before.is_covered then before.coverage_note
-                when after.signal is null then format('no data in {}', {{ to_year }})
-                when not after.is_covered then after.coverage_note
-                when before.level = 0 then format('nothing in {} to compare with', {{ from_year }})
+                else format('too little data in {} to measure', members.label)
             end as gap
             {% endif %}
         from members
-        cross join settings
         left join {{ ref('int_signal_status') }} as status
             on status.source = '{{ source }}' and status.signal = members.signal
-        {% if to_year is none %}
-        left join {{ ref('int_signal_yearly') }} as this
-            on this.source = '{{ source }}' and this.signal = members.signal and this.year = {{ from_year }}
-        {% else %}
-        left join {{ ref('int_signal_yearly') }} as before
-            on before.source = '{{ source }}' and before.signal = members.signal and before.year = {{ from_year }}
-        left join {{ ref('int_signal_yearly') }} as after
-            on after.source = '{{ source }}' and after.signal = members.signal and after.year = {{ to_year }}
-        {% endif %}
+        left join {{ ref('int_signal_windows') }} as this
+            on this.source = '{{ source }}' and this.signal = members.signal and this."window" = members."window"
     )
 
     select
+        per_signal.prediction_id,
+        per_signal."window",
         per_signal.role,
         count(*) as registered,
         count(*) filter (where per_signal.is_covered) as covered,
@@ -88,6 +84,9 @@
             filter (where not per_signal.is_covered) as gaps,
         string_agg(per_signal.gap, ', ' order by per_signal.signal) filter (where not per_signal.is_covered)
             as gap_reasons,
+        string_agg(format('{} judged from its first observation ({})', per_signal.signal,
+            strftime(per_signal.judged_from, '%Y-%m')), ', ' order by per_signal.signal)
+            filter (where per_signal.is_covered and per_signal.judged_from is not null) as life_notes,
         coalesce(list('{{ source }}:' || per_signal.signal order by per_signal.signal)
             filter (where per_signal.is_covered), []) as input_signals,
         count(*) filter (where per_signal.is_covered) > 0
@@ -95,6 +94,6 @@
             as is_sufficient
     from per_signal
     cross join settings
-    group by per_signal.role
+    group by per_signal.prediction_id, per_signal."window", per_signal.role
 )
 {% endmacro %}

@@ -1,16 +1,16 @@
 {#
-  One evidence clause for a basket row `b` (see basket.sql): the number with its period and the counted signals,
-  or "too little data" with what is missing. A basket of one signal is named by it ("MSFT price return …", see
+  One evidence clause for a basket row `b` (see basket.sql): the number with its period and the counted signals
+  (and any judged from its first observation), or "too little data" with what is missing. A basket of one signal is named by it ("MSFT price return …", see
   basket_subject), a larger one by `label` with each counted signal in brackets. `value` is the basket column quoted, `number`
   its format; `label`, `label_one` and `period` are SQL expressions. Needs the registry's `settings` in scope.
 #}
 {% macro basket_sentence(b, label, period, label_one=none, value='total_change_pct', number="'{:+.1f}%'") %}
 case
     when coalesce({{ b }}.is_sufficient, false) then format(
-        '{} ' || {{ number }} || ' {}{}{}',
+        '{} ' || {{ number }} || ' {}{}{}{}',
         {{ basket_subject(b, label, label_one) }}, {{ b }}.{{ value }}, {{ period }},
         case when {{ b }}.registered > 1 then ' (' || {{ b }}.detail || ')' else '' end,
-        coalesce('; left out: ' || {{ b }}.gaps, ''))
+        coalesce('; ' || {{ b }}.life_notes, ''), coalesce('; left out: ' || {{ b }}.gaps, ''))
     when {{ b }}.registered = 1 then format(
         '{} {}: too little data ({})', {{ basket_subject(b, label, label_one) }}, {{ period }}, {{ b }}.gap_reasons)
     else format(

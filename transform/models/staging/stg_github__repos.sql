@@ -6,5 +6,6 @@ select
     cast(forks as bigint) as forks,
     cast(open_issues as bigint) as open_issues,
     cast(subscribers as bigint) as subscribers,
-    pushed_at
+    pushed_at,
+    created_at
 from {{ source('raw_github', 'repos') }}
