@@ -222,7 +222,7 @@ def signal_status_suite(source: str, guards: str) -> SuiteSpec:
         ]
 
     return SuiteSpec(name=f"{source}_signal_status", source=source, table="signal_status",
-                     id_columns=["signal", "detail"],
+                     id_columns=["signal", "dataset", "problem", "fix"],
                      date_column="window_end", expectations=expectations, guards=guards)
 
 

@@ -28,11 +28,15 @@ DEFERRED = "deferred"
 # last recorded outcome stands, so no status row is written.
 UNCHANGED = "unchanged"
 NO_SIGNAL = ""  # the signal of the placeholder outcome when a source has no registered signals
+RECORD_IT = "record it with `ai-pulse run --live --record DIR`, or add the response file to the snapshot"
 
 STATUS_COLUMNS: dict[str, Any] = {
     "signal": {"data_type": "text", "nullable": False},
     "dataset": {"data_type": "text", "nullable": False},
     "status": {"data_type": "text", "nullable": False},
+    "problem": {"data_type": "text"},
+    "fix": {"data_type": "text"},
+    "note": {"data_type": "text"},
     "detail": {"data_type": "text"},
     "window_start": {"data_type": "date"},
     "window_end": {"data_type": "date"},
@@ -53,18 +57,32 @@ class Window:
 
 @dataclass
 class Fetched:
-    """What one signal's fetch produced: rows per table plus the outcome to record."""
+    """What one signal's fetch produced: rows per table plus the outcome to record: its status, what went wrong and
+    how to fix it (each its own column of signal_status, so nothing downstream parses a sentence), and remarks that
+    change nothing (a new field, a rename)."""
 
+    source: str
     signal: str
     window: Window
     status: str = OK
-    detail: str = ""
+    problem: str = ""
+    fix: str = ""
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dataset: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def detail(self) -> str:
+        """The outcome in one readable sentence, `[source signal] problem — fix; remarks` (empty when all went well
+        without remarks): for logs and people; code reads the columns."""
+        told = f"{self.problem} — {self.fix}" if self.problem and self.fix else self.problem
+        parts = [part for part in (told, *self.notes) if part]
+        return f"[{self.source} {self.signal}] {'; '.join(parts)}" if parts else ""
 
     def status_row(self) -> dict[str, Any]:
         rows = sum(len(v) for v in self.tables.values())
-        return {"signal": self.signal, "dataset": self.dataset, "status": self.status, "detail": self.detail,
+        return {"signal": self.signal, "dataset": self.dataset, "status": self.status, "problem": self.problem or None,
+                "fix": self.fix or None, "note": "; ".join(self.notes) or None, "detail": self.detail,
                 "window_start": self.window.start, "window_end": self.window.end, "rows": rows}
 
     def status_row_or_schema(self) -> Any:
@@ -74,10 +92,9 @@ class Fetched:
             return dlt.mark.materialize_table_schema()
         return self.status_row()
 
-    def note(self, text: str) -> Fetched:
-        """Add a remark (e.g. schema drift) to the status detail without changing the status."""
-        if text:
-            self.detail = f"{self.detail}; {text}" if self.detail else text
+    def note(self, *texts: str) -> Fetched:
+        """Add remarks (e.g. schema drift) without changing the status; empty ones are ignored."""
+        self.notes.extend(text for text in texts if text and text not in self.notes)
         return self
 
 
@@ -180,7 +197,7 @@ def fetch_signals(
     if not signals:
         # Nothing registered: one empty outcome still lets every table be created, so dbt finds them all.
         log.info("[%s] no %s signals registered", source, dataset)
-        yield Fetched(NO_SIGNAL, Window(today, today), NO_DATA, dataset=dataset)
+        yield Fetched(source, NO_SIGNAL, Window(today, today), NO_DATA, dataset=dataset)
         return
     outcomes: dict[str, int] = {}
     rows = 0
@@ -189,16 +206,16 @@ def fetch_signals(
         try:
             fetched = fetch(signal)
         except RateLimited as exc:
-            fetched = Fetched(signal, window, DEFERRED, f"{exc}; not fetched this run")
+            fetched = Fetched(source, signal, window, DEFERRED, f"{exc.problem}; not fetched this run", exc.fix)
         except MissingRecording as exc:
-            fetched = Fetched(signal, window, NO_DATA, f"[{source} {signal}] the snapshot holds no recording for "
-                                                       f"this signal's {dataset} ({exc.problem})")
+            fetched = Fetched(source, signal, window, NO_DATA,
+                              f"the snapshot holds no recording for this signal's {dataset} ({exc.problem})", RECORD_IT)
         except SourceError as exc:
             log.warning("%s", exc)
-            fetched = Fetched(signal, window, FAILED, str(exc))
+            fetched = Fetched(source, signal, window, FAILED, exc.problem, exc.fix)
         fetched.dataset = dataset
         if fetched.status in (OK, DEFERRED) and fetched.detail:
-            log.warning("[%s %s] %s", source, signal, fetched.detail)  # a remark: new fields, a rename, a pause
+            log.warning("%s", fetched.detail)  # a remark: new fields, a rename, a pause
         count = len(fetched.tables.get(rows_table, []))
         # Each signal's line is detail (shown on a terminal or with -v); the summary below is the progress step.
         log.debug("[%s] %d/%d %s %s: %s, %d rows", source, position, len(signals), dataset, signal,

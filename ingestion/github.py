@@ -129,14 +129,14 @@ def _timestamp(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
 
 
-def _github_error(reply: Response, repo: str, what: str) -> str:
-    """The outcome detail of an unexpected GitHub answer, with GitHub's own message."""
+def _github_error(reply: Response, what: str) -> str:
+    """What an unexpected GitHub answer says, with GitHub's own message."""
     try:
         body = reply.json()
     except ValueError:
         body = None
     message = body.get("message") if isinstance(body, dict) else None
-    return f"[{SOURCE} {repo}] GitHub HTTP {reply.status} for the {what}: {message or 'no message'} — {FIX_REPO}"
+    return f"GitHub HTTP {reply.status} for the {what}: {message or 'no message'}"
 
 
 # --------------------------------------------------------------------------------------- repository snapshots
@@ -154,7 +154,7 @@ def parse_repo(repo: str, body: Any, today: dt.date) -> Fetched:
         "subscribers": _count(body, "subscribers_count", repo),
         "pushed_at": _timestamp(pushed), "created_at": _timestamp(created),
     }
-    fetched = Fetched(repo, Window(today, today), OK, "", {"repos": [row]})
+    fetched = Fetched(SOURCE, repo, Window(today, today), tables={"repos": [row]})
     if str(body["full_name"]).lower() != repo.lower():
         fetched.note(f"GitHub now calls it {body['full_name']} (renamed or moved); rows stay under {repo.lower()} — "
                      "update registry.yml to the new name")
@@ -174,11 +174,11 @@ def fetch_repo(client: HttpClient, repo: str, window: Window) -> Fetched:
     ensure_budget(client, repo)
     reply = client.get(REPO_URL.format(repo=repo), source=SOURCE, signal=repo, headers=api_headers())
     if reply.status == 404:
-        return Fetched(repo, window, NO_DATA, f"[{SOURCE} {repo}] GitHub 404: the repository does not exist or is "
-                                              f"private — {FIX_REPO}")
+        return Fetched(SOURCE, repo, window, NO_DATA, "GitHub 404: the repository does not exist or is private",
+                       FIX_REPO)
     if reply.status != 200:
         json_body(reply, source=SOURCE, signal=repo)  # an unparsable body is its own, clearer error
-        return Fetched(repo, window, FAILED, _github_error(reply, repo, "repository"))
+        return Fetched(SOURCE, repo, window, FAILED, _github_error(reply, "repository"), FIX_REPO)
     body = json_body(reply, source=SOURCE, signal=repo)
     with unexpected_shape(SOURCE, repo):
         return parse_repo(repo, body, window.end)
@@ -265,7 +265,7 @@ def fetch_history_page(client: HttpClient, repo: str, number: int, url: str | No
         return None
     body = json_body(reply, source=SOURCE, signal=repo)
     if reply.status != 200:
-        raise SourceError(SOURCE, repo, _github_error(reply, repo, f"star history page {number}").split("] ", 1)[1])
+        raise SourceError(SOURCE, repo, _github_error(reply, f"star history page {number}"), FIX_REPO)
     weeks, note = parse_history_page(repo, body, number)
     link = next_link(reply)
     has_more = bool(link) if "link" in reply.headers else len(weeks) == WEEKS_PER_PAGE
@@ -375,8 +375,8 @@ def fetch_history(client: HttpClient, repo: str, cursor: HistoryCursor, start_da
         ensure_budget(client, repo)
         first = fetch_history_page(client, repo, 1)
         if first is None:
-            return Fetched(repo, window, NO_DATA, f"[{SOURCE} {repo}] GitHub has no star history for this repo "
-                                                  f"(404) — {FIX_REPO}"), cursor
+            return Fetched(SOURCE, repo, window, NO_DATA, "GitHub has no star history for this repo (404)",
+                           FIX_REPO), cursor
         run.walk(first, stop_after=cursor.newest)
         if cursor.oldest_week is not None and not cursor.complete and not run.complete and first.weeks:
             number = max(page_holding(cursor.oldest_week, first.weeks[0].start), run.last_page + 1)
@@ -388,13 +388,12 @@ def fetch_history(client: HttpClient, repo: str, cursor: HistoryCursor, start_da
     updated = run.advance(cursor)
     if stopped:
         loaded = (f"{len(rows)} days loaded back to {rows[0]['starred_date']}" if rows else "nothing new loaded")
-        detail = (f"[{SOURCE} {repo}] star history paused after {run.pages} pages: {stopped}; {loaded}, the rest "
-                  f"resumes on the next run — {FIX_BUDGET}")
-        return Fetched(repo, window, DEFERRED, detail, {"star_history": rows}), updated
-    status, detail = (OK, "") if rows or updated.oldest else (NO_DATA, f"no star history between {start_date} and "
-                                                                        f"{today}")
-    fetched = Fetched(repo, window, status, detail, {"star_history": rows})
-    return fetched.note("; ".join(run.notes)), updated
+        problem = f"star history paused after {run.pages} pages: {stopped}; {loaded}, the rest resumes on the next run"
+        return Fetched(SOURCE, repo, window, DEFERRED, problem, FIX_BUDGET, {"star_history": rows}), updated
+    status, problem = (OK, "") if rows or updated.oldest else (NO_DATA, f"no star history between {start_date} and "
+                                                                         f"{today}")
+    fetched = Fetched(SOURCE, repo, window, status, problem, tables={"star_history": rows})
+    return fetched.note(*run.notes), updated
 
 
 def history_fetches(client: HttpClient, repos: list[str], start_date: dt.date, today: dt.date) -> Iterator[Fetched]:

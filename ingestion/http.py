@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from ingestion.snapshot import (
+    NoRecording,
     Recording,
     SnapshotError,
     find_recording,
@@ -291,9 +292,11 @@ class HttpClient:
             try:
                 self.requests_sent += 1
                 reply = self.transport.send("GET", url, params, headers, self.timeout, self.needs.profile)
+            except NoRecording as exc:
+                # A replay without a matching recording will not get one by retrying: no data for this signal.
+                raise MissingRecording(source, signal, f"no recorded response for {exc.request}") from None
             except SnapshotError as exc:
-                # A replay without a matching recording will not get one by retrying.
-                raise MissingRecording(source, signal, str(exc)) from None
+                raise SourceError(source, signal, str(exc), "fix the snapshot's response files") from None
             except TransportUnavailable as exc:
                 raise SourceError(source, signal, str(exc), "install the locked environment: `uv sync`") from None
             except TransportError as exc:

@@ -20,7 +20,6 @@ import dlt
 
 from ingestion.common import (
     FROZEN_COLUMNS,
-    OK,
     STATUS_COLUMNS,
     Fetched,
     Window,
@@ -113,7 +112,7 @@ def fetch_volume(client: HttpClient, phrase: str, start_date: dt.date, today: dt
                 and all(month > row["period"] for month, _ in unrecorded)]
     if complete:
         cursors[phrase] = max(complete).isoformat()
-    fetched = Fetched(phrase, Window(first, today), OK, "", {"volume": rows})
+    fetched = Fetched(SOURCE, phrase, Window(first, today), tables={"volume": rows})
     if unrecorded:
         fetched.note(f"the snapshot holds no recording for {len(unrecorded)} of {len(unrecorded) + len(rows)} "
                      f"months ({', '.join(f'{m:%Y-%m}' for m, _ in unrecorded[:6])}"

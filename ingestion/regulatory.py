@@ -143,8 +143,8 @@ def fetch_documents(client: HttpClient, term: str, window: Window) -> Fetched:
     matches = [{"document_number": r["document_number"], "term": term, "publication_date": r["publication_date"]}
                for r in ordered]
     status, detail = (OK, "") if ordered else (NO_DATA, f"no documents between {window.start} and {window.end}")
-    fetched = Fetched(term, window, status, detail, {"documents": ordered, "document_terms": matches})
-    return fetched.note("; ".join(notes))
+    fetched = Fetched(SOURCE, term, window, status, detail, tables={"documents": ordered, "document_terms": matches})
+    return fetched.note(*notes)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)

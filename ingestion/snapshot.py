@@ -21,6 +21,15 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"
 SECRET_PARAM = re.compile(r"(token|key|secret|password|signature|auth)", re.IGNORECASE)
 
 
+class NoRecording(LookupError):
+    """A request the snapshot holds no recording for; `request` names its method, URL and parameters."""
+
+    def __init__(self, request: str) -> None:
+        self.request = request
+        super().__init__(f"no recorded response for {request}; record it with `ai-pulse run --live --record DIR` "
+                         "or add a response file")
+
+
 class SnapshotError(Exception):
     """The snapshot directory or one of its files is unusable; the message names the file and the fix."""
 
@@ -297,8 +306,7 @@ def find_recording(recordings: list[Recording], method: str, url: str, params: d
     wanted = request_params(url, params)
     candidates = [r for r in recordings if r.matches(method.upper(), scheme, host, segments, wanted)]
     if not candidates:
-        raise SnapshotError(f"no recorded response for {method.upper()} {url} params={wanted}; "
-                            "record it with `ai-pulse run --live --record DIR` or add a response file")
+        raise NoRecording(f"{method.upper()} {url} params={wanted}")
     best_rank = max(r.rank for r in candidates)
     best = [r for r in candidates if r.rank == best_rank]
     if len(best) == 1:

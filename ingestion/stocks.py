@@ -178,9 +178,9 @@ def parse_chart(ticker: str, body: Any, window: Window) -> Fetched:
     listing = {"ticker": ticker,
                "first_trade_date": day_of(first_trade) if isinstance(first_trade, int) else None,
                "instrument_type": meta.get("instrumentType"), "currency": meta.get("currency")}
-    fetched = Fetched(ticker, window, status, detail, {"prices": prices, "splits": splits, "dividends": dividends,
-                                                       "listings": [listing]})
-    return fetched.note("; ".join(n for n in notes if n))
+    fetched = Fetched(SOURCE, ticker, window, status, detail,
+                      tables={"prices": prices, "splits": splits, "dividends": dividends, "listings": [listing]})
+    return fetched.note(*notes)
 
 
 def _float(value: Any) -> float | None:
@@ -195,7 +195,7 @@ def fetch_chart(client: HttpClient, ticker: str, window: Window) -> Fetched:
     if error or reply.status != 200:
         description = (error or {}).get("description") or f"HTTP {reply.status}"
         status = NO_DATA if reply.status == 404 else FAILED
-        return Fetched(ticker, window, status, f"[{SOURCE} {ticker}] Yahoo: {description} — {FIX_TICKER}")
+        return Fetched(SOURCE, ticker, window, status, f"Yahoo: {description}", FIX_TICKER)
     with unexpected_shape(SOURCE, ticker):
         return parse_chart(ticker, body, window)
 

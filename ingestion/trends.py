@@ -101,8 +101,8 @@ def parse_pageviews(article: str, body: Any, window: Window, granularity: Granul
                      granularity.value_column: None if views is None else float(views)})
     status, detail = (OK, "") if rows else (NO_DATA, f"no {granularity.name} pageviews between {window.start} and "
                                                      f"{window.end}")
-    fetched = Fetched(article, window, status, detail, {granularity.table: rows})
-    return fetched.note("; ".join(n for n in notes if n))
+    fetched = Fetched(SOURCE, article, window, status, detail, tables={granularity.table: rows})
+    return fetched.note(*notes)
 
 
 def fetch_pageviews(client: HttpClient, article: str, window: Window, granularity: Granularity = DAILY) -> Fetched:
@@ -114,14 +114,13 @@ def fetch_pageviews(client: HttpClient, article: str, window: Window, granularit
             reason = str(reply.json().get("title") or "Not found.")
         except (ValueError, AttributeError):
             reason = "Not found."
-        return Fetched(article, window, NO_DATA,
-                       f"[{SOURCE} {article}] Wikimedia 404 {reason!r}: no pageviews between {window.start} and "
-                       f"{window.end} — {FIX_ARTICLE}")
+        return Fetched(SOURCE, article, window, NO_DATA,
+                       f"Wikimedia 404 {reason!r}: no pageviews between {window.start} and {window.end}", FIX_ARTICLE)
     body = json_body(reply, source=SOURCE, signal=article)
     if reply.status != 200:
         reason = body.get("detail") or body.get("title") if isinstance(body, dict) else None
-        return Fetched(article, window, FAILED, f"[{SOURCE} {article}] Wikimedia HTTP {reply.status}: "
-                                                f"{reason or 'no reason given'} — {FIX_ARTICLE}")
+        return Fetched(SOURCE, article, window, FAILED,
+                       f"Wikimedia HTTP {reply.status}: {reason or 'no reason given'}", FIX_ARTICLE)
     with unexpected_shape(SOURCE, article):
         return parse_pageviews(article, body, window, granularity)
 
@@ -145,7 +144,7 @@ def fetch_monthly(client: HttpClient, article: str, start_date: dt.date, today: 
     answer, so a month is loaded once it has ended, and never asked again."""
     months = complete_months(start_date, today, cursors.get(article))
     if months is None:
-        return Fetched(article, Window(today, today), UNCHANGED)
+        return Fetched(SOURCE, article, Window(today, today), UNCHANGED)
     fetched = fetch_pageviews(client, article, months, MONTHLY)
     if fetched.status in (OK, NO_DATA):
         # A complete month's total is final (a 404 too: no views then), so these months are never asked again.

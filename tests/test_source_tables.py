@@ -58,4 +58,6 @@ def test_a_raw_table_missing_a_declared_column_reloads_its_source_in_full(tmp_pa
         con.execute("alter table raw_stocks.signal_status add column window_start date")
         con.execute("alter table raw_stocks.signal_status add column window_end date")
         con.execute("alter table raw_stocks.signal_status add column rows bigint")
+        for column in ("problem", "fix", "note"):
+            con.execute(f"alter table raw_stocks.signal_status add column {column} text")
     assert _refresh_mode(runtime, "stocks", declared) is None

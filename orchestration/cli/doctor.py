@@ -131,7 +131,7 @@ Probe = Callable[[HttpClient, str, dt.date], str]
 
 def _fetched(fetched: Fetched) -> str:
     if fetched.status == FAILED:
-        raise SourceError("", fetched.signal, fetched.detail)
+        raise SourceError(fetched.source, fetched.signal, fetched.problem, fetched.fix)
     if fetched.status in (NO_DATA, DEFERRED):
         return f"answered, {fetched.status}: {fetched.detail}"
     return "answered in the expected shape"

@@ -41,7 +41,7 @@
             coalesce(this.prior_is_covered and this.is_covered and this.prior_level > 0, false) as is_covered,
             case
                 when (this.prior_level is null or this.level is null) and status.status <> 'ok'
-                    then 'no data: ' || coalesce(status.reason, status.status)
+                    then 'no data: ' || coalesce(status.problem, status.status)
                 when not this.prior_is_covered then this.prior_coverage_note
                 when not this.is_covered then this.coverage_note
                 when this.prior_level = 0 then format('nothing in {} to compare with', members.prior_label)
@@ -54,7 +54,7 @@
             coalesce(this.is_covered and this.{{ measure }} is not null, false) as is_covered,
             case
                 when this.level is null and this.start_level is null and status.status <> 'ok'
-                    then 'no data: ' || coalesce(status.reason, status.status)
+                    then 'no data: ' || coalesce(status.problem, status.status)
                 when not this.is_covered then this.coverage_note
                 else format('too little data in {} to measure', members.label)
             end as gap

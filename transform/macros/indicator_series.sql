@@ -1,8 +1,8 @@
 {#
   The monthly rows of one prediction's indicator: every signal the registry gives `prediction_id`, from
   int_signal_monthly, with its role. A registered signal without a single observation (e.g. a Wikipedia article
-  that answers 404) gets one row in the month of as_of with a NULL value, data_status `no_data` and the source's
-  reason in `note`, so the gap is visible instead of silently missing.
+  that answers 404) gets one row in the month of as_of with a NULL value, data_status `no_data`, the source's
+  problem in `note` and its fix in `fix`, so the gap is visible instead of silently missing.
 #}
 {% macro indicator_series(prediction_id) %}
 (
@@ -31,7 +31,8 @@
             monthly.change_12m,
             monthly.yoy_growth_pct,
             'ok' as data_status,
-            cast(null as varchar) as note
+            cast(null as varchar) as note,
+            cast(null as varchar) as fix
         from {{ ref('int_signal_monthly') }} as monthly
         inner join members on members.source = monthly.source and members.signal = monthly.signal
     ),
@@ -51,8 +52,9 @@
             cast(null as double) as change_12m,
             cast(null as double) as yoy_growth_pct,
             'no_data' as data_status,
-            coalesce(status.reason, format('no observations between {} and {}', settings.start_date, settings.as_of))
-                as note
+            coalesce(status.problem, format('no observations between {} and {}', settings.start_date, settings.as_of))
+                as note,
+            status.fix
         from members
         cross join settings
         left join {{ ref('int_signal_status') }} as status

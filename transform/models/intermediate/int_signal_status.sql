@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 -- The last fetch outcome of every registered signal, one row per signal: `ok` when any of its datasets loaded,
--- otherwise the worst outcome and the source's reason (e.g. Wikimedia's 404 for a missing article), from its
--- first dataset that did not load (a source's main dataset sorts first: pageviews, repo).
+-- otherwise the worst outcome with the source's problem (e.g. Wikimedia's 404 for a missing article) and its fix,
+-- from its first dataset that did not load (a source's main dataset sorts first: pageviews, repo).
 with statuses as (
     select * from {{ ref('stg_stocks__signal_status') }}
     union all
@@ -28,9 +28,8 @@ select
         when bool_or(statuses.status = 'no_data') then 'no_data'
         else 'not_fetched'
     end as status,
-    -- The reason without its "[source signal] " prefix and without the fix that follows " — ".
-    arg_min(split_part(regexp_replace(statuses.detail, '^\[[^\]]*\] ', ''), ' — ', 1), statuses.dataset)
-        filter (where statuses.status <> 'ok') as reason
+    arg_min(statuses.problem, statuses.dataset) filter (where statuses.status <> 'ok') as problem,
+    arg_min(statuses.fix, statuses.dataset) filter (where statuses.status <> 'ok') as fix
 from registered
 left join statuses
     on statuses.source = registered.source and lower(statuses.signal) = lower(registered.signal)

@@ -22,5 +22,6 @@ select
     cast(null as double) as yoy_growth_pct,
     'ok' as data_status,
     format('{} of {} expectations passed in {} validation runs ({} blocking failures)', checks.expectations_passed,
-        checks.expectations_checked, checks.runs, checks.blocking_failures) as note
+        checks.expectations_checked, checks.runs, checks.blocking_failures) as note,
+    cast(null as varchar) as fix
 from {{ ref('int_quality_pass_rate_monthly') }} as checks

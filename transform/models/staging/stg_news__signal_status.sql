@@ -1,10 +1,2 @@
-select
-    'news' as source,
-    signal,
-    dataset,
-    status,
-    detail,
-    cast(window_start as date) as window_start,
-    cast(window_end as date) as window_end,
-    cast(rows as bigint) as rows_loaded
-from {{ source('raw_news', 'signal_status') }}
+-- news's fetch outcomes, one row per signal and dataset (the shape is shared: macros/staging/signal_status.sql).
+{{ signal_status('news') }}
