@@ -149,6 +149,50 @@ def rows_or_schema(rows: list[dict[str, Any]]) -> Any:
     return rows if rows else dlt.mark.materialize_table_schema()
 
 
+@dataclass(frozen=True)
+class Table:
+    """One raw table a source fills from its fetches (`Fetched.tables[name]`), merged on its primary key.
+    `description` becomes the table's asset description in Dagster. `once_by` names a key whose rows load once per
+    run even when several signals fetch them (a document matched by two search terms)."""
+
+    name: str
+    primary_key: str | tuple[str, ...]
+    columns: dict[str, Any]
+    description: str
+    once_by: str | None = None
+
+
+def table_resources(fetches: Any, tables: list[Table], status_description: str) -> list[Any]:
+    """The source's fetch resource followed by one dlt transformer per table and its `signal_status`, each routing
+    every fetch's rows to its table.
+
+    A transformer per table rather than one resource routing rows with `dlt.mark.with_table_name`: dagster-dlt makes
+    one asset per selected resource (dagster_dlt/asset_decorator.py iterates `dlt_source.selected_resources`), so a
+    resource per table is what gives every raw table its own asset, lineage edge and asset checks."""
+
+    def route(table: Table) -> Any:
+        loaded: set[Any] = set()
+
+        def rows(fetched: Fetched) -> Iterator[Any]:
+            fresh = fetched.tables.get(table.name, [])
+            if table.once_by:
+                fresh = [row for row in fresh if row[table.once_by] not in loaded]
+                loaded.update(row[table.once_by] for row in fresh)
+            yield rows_or_schema(fresh)
+
+        rows.__doc__ = table.description
+        return dlt.transformer(rows, data_from=fetches, name=table.name, primary_key=table.primary_key,
+                               write_disposition="merge", columns=table.columns, schema_contract=FROZEN_COLUMNS)
+
+    def signal_status(fetched: Fetched) -> Iterator[Any]:
+        yield fetched.status_row_or_schema()
+
+    signal_status.__doc__ = status_description
+    status = dlt.transformer(signal_status, data_from=fetches, name="signal_status", primary_key=("signal", "dataset"),
+                             write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
+    return [fetches, *(route(table) for table in tables), status]
+
+
 def incremental_window(cursors: dict[str, str], signal: str, start_date: dt.date, today: dt.date,
                        lookback_days: int) -> Window:
     """From the registry's start date on a first load; afterwards from the last loaded day minus a look-back,

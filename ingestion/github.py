@@ -33,15 +33,14 @@ import dlt
 from ingestion.common import (
     DEFERRED,
     FAILED,
-    FROZEN_COLUMNS,
     NO_DATA,
     OK,
-    STATUS_COLUMNS,
     Fetched,
+    Table,
     Window,
     fetch_signals,
     require_fields,
-    rows_or_schema,
+    table_resources,
     unexpected_shape,
 )
 from ingestion.http import HttpClient, RateLimited, Response, SourceError, json_body
@@ -437,22 +436,10 @@ def github_source(
                                  lambda _: one_day, "repos", today)
         yield from history_fetches(client, repos, start_date, today)
 
-    @dlt.transformer(data_from=repo_fetches, name="repos", primary_key=("repo", "observed_date"),
-                     write_disposition="merge", columns=REPO_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def repos_table(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """One snapshot per registered repo and day: stars, forks, open issues, watchers, last push."""
-        yield rows_or_schema(fetched.tables.get("repos", []))
-
-    @dlt.transformer(data_from=repo_fetches, name="star_history", primary_key=("repo", "starred_date"),
-                     write_disposition="merge", columns=STAR_HISTORY_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def star_history(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Stars made per repo and day that still exist, from GitHub's star history (weekly buckets, daily counts)."""
-        yield rows_or_schema(fetched.tables.get("star_history", []))
-
-    @dlt.transformer(data_from=repo_fetches, name="signal_status", primary_key=("signal", "dataset"),
-                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
-        """The last outcome per repo and dataset (repo snapshot, star history), with the reason."""
-        yield fetched.status_row_or_schema()
-
-    return repo_fetches, repos_table, star_history, signal_status
+    return table_resources(repo_fetches, [
+        Table("repos", ("repo", "observed_date"), REPO_COLUMNS,
+              "One snapshot per registered repo and day: stars, forks, open issues, watchers, last push."),
+        Table("star_history", ("repo", "starred_date"), STAR_HISTORY_COLUMNS,
+              "Stars made per repo and day that still exist, from GitHub's star history (weekly buckets, daily "
+              "counts)."),
+    ], "The last outcome per repo and dataset (repo snapshot, star history), with the problem and the fix.")

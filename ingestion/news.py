@@ -19,13 +19,12 @@ from typing import Any
 import dlt
 
 from ingestion.common import (
-    FROZEN_COLUMNS,
-    STATUS_COLUMNS,
     Fetched,
+    Table,
     Window,
     fetch_signals,
     require_fields,
-    rows_or_schema,
+    table_resources,
     unexpected_shape,
 )
 from ingestion.http import HttpClient, MissingRecording, SourceError
@@ -140,16 +139,8 @@ def news_source(
                                  lambda p: fetch_volume(client, p, start_date, today, cursors), lambda _: None,
                                  "volume", today)
 
-    @dlt.transformer(data_from=story_counts, name="volume", primary_key=("source", "query", "period"),
-                     write_disposition="merge", columns=VOLUME_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def volume(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Stories per phrase and calendar month on Hacker News (Algolia's nbHits), with whether the month is over."""
-        yield rows_or_schema(fetched.tables.get("volume", []))
-
-    @dlt.transformer(data_from=story_counts, name="signal_status", primary_key=("signal", "dataset"),
-                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
-        """The last fetch outcome per phrase: ok, no_data or failed, with the reason."""
-        yield fetched.status_row_or_schema()
-
-    return story_counts, volume, signal_status
+    return table_resources(story_counts, [
+        Table("volume", ("source", "query", "period"), VOLUME_COLUMNS,
+              "Stories per phrase and calendar month on Hacker News (Algolia's nbHits), with whether the month is "
+              "over."),
+    ], "The last fetch outcome per phrase: ok, no_data or failed, with the problem and the fix.")

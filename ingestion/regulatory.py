@@ -3,6 +3,11 @@ per document, merged on document_number) and `raw_regulatory.document_terms` (wh
 
 Each term is asked month by month, so no query comes near the API's result window (searches are reported to stop
 at 2,000 results), and every month is paged through `next_page_url` with a hard bound.
+
+The paging is written here rather than with dlt's RESTClient and JSONLinkPaginator: both work on a
+`requests.Session` and its `requests.Response` (dlt/sources/helpers/rest_client/client.py sends through
+`session.send`, paginators read `response.json()`), while every source asks through the one HttpClient, whose
+transport is live or replay and which keeps the retry, the rate budgets and the recording in one place.
 """
 
 from __future__ import annotations
@@ -14,15 +19,14 @@ from typing import Any
 import dlt
 
 from ingestion.common import (
-    FROZEN_COLUMNS,
     NO_DATA,
     OK,
-    STATUS_COLUMNS,
     Fetched,
+    Table,
     Window,
     fetch_each,
     require_fields,
-    rows_or_schema,
+    table_resources,
     unexpected_shape,
 )
 from ingestion.http import HttpClient, SourceError, json_body
@@ -164,26 +168,10 @@ def regulatory_source(
         yield from fetch_each(SOURCE, terms, lambda t, w: fetch_documents(client, t, w), start_date, today,
                               lookback_days, "document_terms", "publication_date", DATASET)
 
-    loaded: set[str] = set()
-
-    @dlt.transformer(data_from=document_fetches, name="documents", primary_key="document_number",
-                     write_disposition="merge", columns=DOCUMENT_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def documents(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """One row per Federal Register document (a document found by several terms appears once)."""
-        fresh = [row for row in fetched.tables.get("documents", []) if row["document_number"] not in loaded]
-        loaded.update(row["document_number"] for row in fresh)
-        yield rows_or_schema(fresh)
-
-    @dlt.transformer(data_from=document_fetches, name="document_terms", primary_key=("document_number", "term"),
-                     write_disposition="merge", columns=TERM_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def document_terms(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Which registered terms matched each document, with its publication date."""
-        yield rows_or_schema(fetched.tables.get("document_terms", []))
-
-    @dlt.transformer(data_from=document_fetches, name="signal_status", primary_key=("signal", "dataset"),
-                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
-        """The last fetch outcome per term: ok, no_data or failed, with the reason."""
-        yield fetched.status_row_or_schema()
-
-    return document_fetches, documents, document_terms, signal_status
+    return table_resources(document_fetches, [
+        Table("documents", "document_number", DOCUMENT_COLUMNS,
+              "One row per Federal Register document (a document found by several terms appears once).",
+              once_by="document_number"),
+        Table("document_terms", ("document_number", "term"), TERM_COLUMNS,
+              "Which registered terms matched each document, with its publication date."),
+    ], "The last fetch outcome per term: ok, no_data or failed, with the problem and the fix.")

@@ -21,15 +21,14 @@ import dlt
 
 from ingestion.common import (
     FAILED,
-    FROZEN_COLUMNS,
     NO_DATA,
-    STATUS_COLUMNS,
     Fetched,
+    Table,
     Window,
     assert_unique,
     fetch_each,
     require_fields,
-    rows_or_schema,
+    table_resources,
     unexpected_shape,
 )
 from ingestion.http import BROWSER, ClientNeeds, HttpClient, Refused, Response, SourceError
@@ -229,38 +228,11 @@ def stocks_source(
         yield from fetch_each(SOURCE, tickers, fetch, start_date, today, lookback_days, "prices", "trade_date",
                               DATASET)
 
-    @dlt.transformer(data_from=charts, name="prices", primary_key=("ticker", "trade_date"),
-                     write_disposition="merge", columns=PRICE_COLUMNS,
-                     schema_contract=FROZEN_COLUMNS)
-    def prices(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Daily OHLCV per ticker and trading day."""
-        yield rows_or_schema(fetched.tables.get("prices", []))
-
-    @dlt.transformer(data_from=charts, name="splits", primary_key=("ticker", "split_date"),
-                     write_disposition="merge", columns=SPLIT_COLUMNS,
-                     schema_contract=FROZEN_COLUMNS)
-    def splits(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Stock splits (e.g. NVDA 10:1 on 2024-06-10)."""
-        yield rows_or_schema(fetched.tables.get("splits", []))
-
-    @dlt.transformer(data_from=charts, name="dividends", primary_key=("ticker", "ex_date"),
-                     write_disposition="merge", columns=DIVIDEND_COLUMNS,
-                     schema_contract=FROZEN_COLUMNS)
-    def dividends(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Cash dividends per share on their ex-date."""
-        yield rows_or_schema(fetched.tables.get("dividends", []))
-
-    @dlt.transformer(data_from=charts, name="listings", primary_key="ticker", write_disposition="merge",
-                     columns=LISTING_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def listings(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """What Yahoo's meta says of each ticker: its first trading day (a listing inside a window is judged from
-        it), instrument type and currency."""
-        yield rows_or_schema(fetched.tables.get("listings", []))
-
-    @dlt.transformer(data_from=charts, name="signal_status", primary_key=("signal", "dataset"),
-                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
-        """The last fetch outcome per ticker: ok, no_data or failed, with the reason."""
-        yield fetched.status_row_or_schema()
-
-    return charts, prices, splits, dividends, listings, signal_status
+    return table_resources(charts, [
+        Table("prices", ("ticker", "trade_date"), PRICE_COLUMNS, "Daily OHLCV per ticker and trading day."),
+        Table("splits", ("ticker", "split_date"), SPLIT_COLUMNS, "Stock splits (e.g. NVDA 10:1 on 2024-06-10)."),
+        Table("dividends", ("ticker", "ex_date"), DIVIDEND_COLUMNS, "Cash dividends per share on their ex-date."),
+        Table("listings", "ticker", LISTING_COLUMNS,
+              "What Yahoo's meta says of each ticker: its first trading day (a listing inside a window is judged "
+              "from it), instrument type and currency."),
+    ], "The last fetch outcome per ticker: ok, no_data or failed, with the problem and the fix.")

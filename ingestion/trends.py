@@ -19,17 +19,16 @@ import dlt
 
 from ingestion.common import (
     FAILED,
-    FROZEN_COLUMNS,
     NO_DATA,
     OK,
-    STATUS_COLUMNS,
     UNCHANGED,
     Fetched,
+    Table,
     Window,
     fetch_each,
     fetch_signals,
     require_fields,
-    rows_or_schema,
+    table_resources,
     unexpected_shape,
 )
 from ingestion.http import HttpClient, SourceError, json_body
@@ -173,22 +172,10 @@ def trends_source(
                                  lambda a: fetch_monthly(client, a, start_date, today, cursors), lambda _: None,
                                  "interest_monthly", today)
 
-    @dlt.transformer(data_from=pageview_fetches, name="interest", primary_key=("source", "term", "observed_date"),
-                     write_disposition="merge", columns=INTEREST_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def interest(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Daily interest per term: Wikipedia user pageviews of the article (all access methods)."""
-        yield rows_or_schema(fetched.tables.get("interest", []))
-
-    @dlt.transformer(data_from=pageview_fetches, name="signal_status", primary_key=("signal", "dataset"),
-                     write_disposition="merge", columns=STATUS_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def signal_status(fetched: Fetched) -> Iterator[dict[str, Any]]:
-        """The last fetch outcome per article and granularity: ok, no_data (e.g. a 404) or failed, with the reason."""
-        yield fetched.status_row_or_schema()
-
-    @dlt.transformer(data_from=pageview_fetches, name="interest_monthly", primary_key=("source", "term", "period"),
-                     write_disposition="merge", columns=MONTHLY_COLUMNS, schema_contract=FROZEN_COLUMNS)
-    def interest_monthly(fetched: Fetched) -> Iterator[list[dict[str, Any]]]:
-        """Pageviews per term and complete calendar month (Wikimedia's monthly granularity)."""
-        yield rows_or_schema(fetched.tables.get("interest_monthly", []))
-
-    return pageview_fetches, interest, interest_monthly, signal_status
+    return table_resources(pageview_fetches, [
+        Table("interest", ("source", "term", "observed_date"), INTEREST_COLUMNS,
+              "Daily interest per term: Wikipedia user pageviews of the article (all access methods)."),
+        Table("interest_monthly", ("source", "term", "period"), MONTHLY_COLUMNS,
+              "Pageviews per term and complete calendar month (Wikimedia's monthly granularity)."),
+    ], "The last fetch outcome per article and granularity: ok, no_data (e.g. a 404) or failed, with the problem "
+       "and the fix.")
