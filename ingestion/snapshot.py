@@ -1,4 +1,4 @@
-"""Snapshots: directories of recorded HTTP exchanges (CONTRACT.md section 4), read for replay, written by record.
+"""Snapshots: folders of recorded HTTP exchanges (format: docs/SNAPSHOTS.md), read for replay, written by record.
 
 A snapshot is `manifest.json` plus `responses/**/*.json[.gz]`, one recorded exchange per file.
 """
@@ -301,7 +301,7 @@ def _parse_recording(path: Path) -> Recording:
 
 
 def find_recording(recordings: list[Recording], method: str, url: str, params: dict[str, Any] | None) -> Recording:
-    """Pick the recording that answers a request, by the contract's ranking; raise when none or a tie."""
+    """Pick the recording that answers a request by the ranking in docs/SNAPSHOTS.md; raise when none or a tie."""
     scheme, host, segments = _path_segments(url)
     wanted = request_params(url, params)
     candidates = [r for r in recordings if r.matches(method.upper(), scheme, host, segments, wanted)]
@@ -334,7 +334,7 @@ def scrub_params(params: dict[str, str]) -> dict[str, str]:
 
 def write_recording(path: Path, method: str, url: str, params: dict[str, str], response: dict[str, Any],
                     order: int | None = None) -> None:
-    """Write one exchange in the contract's format (plain JSON, readable in a diff)."""
+    """Write one exchange in the snapshot format (plain JSON, readable in a diff)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {"request": {"method": method, "url": url, "params": scrub_params(params)},
                            "response": response}
@@ -360,8 +360,8 @@ def recording_manifest(
                        f"`ai-pulse run --record`; the replayed snapshot said: {replayed.description}")
         return description, [{k: v for k, v in s.items() if k != "file"} for s in replayed.series]
     description = (f"Recorded live by `ai-pulse run --live --record` with as_of {today.isoformat()}: every response "
-                   "of the registered signals' APIs (Yahoo chart, Wikimedia pageviews, GitHub, the star archive, "
-                   "the Federal Register), request headers and credentials stripped.")
+                   "of the registered signals' APIs (Yahoo chart, Wikimedia pageviews, GitHub repositories and star "
+                   "history, the Federal Register, Hacker News search), request headers and credentials stripped.")
     series = [{"source": source, "key": key, "dataset": dataset, "provenance": "real",
                "origin": f"live API, recorded {today.isoformat()}"} for source, key, dataset in series_keys]
     return description, series

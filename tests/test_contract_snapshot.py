@@ -1,6 +1,6 @@
-"""A snapshot written straight from the contract's wording (its section 3 endpoints and section 4 file format),
-by someone who never saw AI Pulse's own builders: it replays to a full scorecard whose numbers can be worked out
-by hand, and still does without any star-history or news recording (optional data never blocks)."""
+"""A snapshot written straight from the published format's wording (docs/SNAPSHOTS.md: its endpoints and file
+format), by someone who never saw AI Pulse's own builders: it replays to a full scorecard whose numbers can be
+worked out by hand, and still does without any star-history or news recording (optional data never blocks)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def hn_month(year: int, month: int) -> dict[str, str]:
 def contract_snapshot(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "manifest.json").write_text(json.dumps({"as_of": AS_OF.isoformat(),
-                                                    "description": "written from CONTRACT.md alone"}))
+                                                    "description": "written from docs/SNAPSHOTS.md alone"}))
     chart = "https://query1.finance.yahoo.com/v8/finance/chart/{}"
     record(root, "stocks/NVDA", chart.format("NVDA"), yahoo_chart("NVDA", month_closes(50.0, 135.0)),
            {"interval": "1d"})

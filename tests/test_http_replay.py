@@ -1,4 +1,4 @@
-"""The one HTTP layer: replay matching exactly as CONTRACT.md section 4 says, retries and rate limits, redirects,
+"""The one HTTP layer: replay matching exactly as docs/SNAPSHOTS.md says, retries and rate limits, redirects,
 clear errors, recording that replays the same and keeps no secrets, and live clients that look like `requests` or
 like a browser (curl_cffi)."""
 
