@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetKey
 
 from orchestration.defs.report import REPORT_KEY
 from orchestration.lib.settings import TRANSFORM_DIR, resolve_settings
 from orchestration.report import report_path, write_report
 from orchestration.report.charts import indicator_charts
 from orchestration.report.content import (
+    INDICATOR_TABLE,
     WindowVerdict,
     indexed_prices,
     read_content,
@@ -545,3 +548,48 @@ def test_a_second_night_draws_each_windows_headline_night_by_night_and_lists_wha
         assert (chart["drawn"] > 0) == (lines > 0), prediction_id
     assert any(c["drawn"] for c in history_charts.values())
     assert all(shown["nights"] == "2" for shown in state["over_time"])
+
+
+@pytest.mark.slow
+def test_each_indicator_materialization_carries_its_scorecard_verdict_and_the_scorecard_every_window(
+        bundled_run: BundledRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster import DagsterInstance, FloatMetadataValue, MarkdownMetadataValue, TextMetadataValue
+
+    warehouse = bundled_run.warehouse
+    scorecard = {pid: rest for pid, *rest in query(
+        warehouse, "select prediction_id, headline_value, verdict, trust, coverage from marts.prediction_scorecard")}
+    monkeypatch.setenv("DAGSTER_HOME", bundled_run.env["DAGSTER_HOME"])
+    with DagsterInstance.get() as instance:
+        keys = [key for key in instance.all_asset_keys()
+                if len(key.path) == 2 and key.path[0] == "marts" and INDICATOR_TABLE.match(key.path[1])]
+        assert len(keys) == len(scorecard) == 15
+        for key in keys:
+            metadata = instance.get_latest_materialization_event(key).asset_materialization.metadata
+            prediction_id = f"P{INDICATOR_TABLE.match(key.path[1]).group(1)}"
+            value, verdict, trust, coverage = scorecard[prediction_id]
+            assert metadata["prediction_id"] == TextMetadataValue(prediction_id)
+            for name, expected in (("headline_value", value), ("coverage", coverage)):
+                entry = metadata[name]
+                assert isinstance(entry, FloatMetadataValue), f"{key} {name} is a float Dagster plots"
+                assert math.isnan(entry.value) if expected is None else entry.value == expected, (key, name)
+            assert (metadata["verdict"], metadata["trust"]) == (TextMetadataValue(verdict), TextMetadataValue(trust))
+        assert any(v[0] is None for v in scorecard.values()), "an insufficient_data prediction keeps its keys"
+
+        windows = [w for (w,) in query(warehouse, 'select "window" from marts.prediction_verdicts group by 1 '
+                                                  'order by min(window_end), max(window_start) desc, 1')]
+        verdicts = query(warehouse, 'select prediction_id, "window", verdict, trust, is_scorecard_window '
+                                    "from marts.prediction_verdicts")
+        for table in ("prediction_scorecard", "prediction_verdicts"):
+            event = instance.get_latest_materialization_event(AssetKey(["marts", table]))
+            markdown = event.asset_materialization.metadata["verdicts"]
+            assert isinstance(markdown, MarkdownMetadataValue)
+            lines = markdown.value.splitlines()
+            header = next(line for line in lines if line.startswith("| prediction |"))
+            assert header == "| " + " | ".join(["prediction", *windows]) + " |"
+            cells = {line.split(" | ")[0].removeprefix("| "): line.strip("| ").split(" | ")[1:]
+                     for line in lines if line.startswith("| P")}
+            assert cells.keys() == scorecard.keys()
+            for prediction_id, window_name, verdict, trust, is_scorecard in verdicts:
+                cell = cells[prediction_id][windows.index(window_name)].strip("*")
+                assert cell.startswith(verdict) and cell.endswith("(demo)") == (trust == "demonstration"), cell
+                assert cells[prediction_id][windows.index(window_name)].startswith("**") == bool(is_scorecard)
