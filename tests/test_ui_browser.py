@@ -29,7 +29,8 @@ ASSET_GRAPH_QUERY = """
 { assetNodes {
     assetKey { path } groupName dependencyKeys { path }
     internalFreshnessPolicy { __typename ... on TimeWindowFreshnessPolicy { failWindowSeconds } }
-    assetMaterializations(limit: 1) { runId metadataEntries { label ... on IntMetadataEntry { intValue } } }
+    assetMaterializations(limit: 1) { runId metadataEntries { label ... on IntMetadataEntry { intValue }
+        ... on FloatMetadataEntry { floatValue floatRepr } ... on TextMetadataEntry { text } } }
     assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } }
 } }
 """
@@ -130,6 +131,18 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
                           by_key[SCORECARD]["assetMaterializations"][0]["metadataEntries"]}["dagster/row_count"]
         warehouse = pulse_env["AI_PULSE_WAREHOUSE"]
         assert scorecard_rows == query(warehouse, "select count(*) from marts.prediction_scorecard")[0][0] == 15
+        # Each indicator's latest materialization carries its prediction's headline value as a number the UI plots
+        # across runs (NaN, shown as an empty point, when there is none), and its verdict.
+        scorecard = {pid: (value, verdict) for pid, value, verdict in query(
+            warehouse, "select prediction_id, headline_value, verdict from marts.prediction_scorecard")}
+        indicators = {key: {e["label"]: e for e in n["assetMaterializations"][0]["metadataEntries"]}
+                      for key, n in by_key.items() if key.startswith("marts/ind_p")}
+        assert len(indicators) == len(scorecard)
+        for key, entries in indicators.items():
+            value, verdict = scorecard[entries["prediction_id"]["text"]]
+            assert entries["headline_value"]["floatValue"] == value, key
+            assert entries["headline_value"]["floatRepr"] == ("nan" if value is None else str(value)), key
+            assert entries["verdict"]["text"] == verdict, key
         checks = [(k, c) for k, n in by_key.items() for c in n["assetChecksOrError"]["checks"]]
         assert any(c["name"].startswith("gx_") for _, c in checks), "no Great Expectations check in the UI"
         not_passed = [(k, c["name"]) for k, c in checks

@@ -1,12 +1,15 @@
 """What a person reads on a materialization: row count, newest date, a preview, and numbers Dagster plots.
 
 Every asset key is `<schema>/<table>` in the warehouse (dlt: `raw_<source>/<resource>`, dbt: `<schema>/<model>`),
-so one function describes any asset from its key.
+so one function describes any asset from its key. An indicator (`marts/ind_pNN_*`) also carries its prediction's
+scorecard headline value, verdict, trust and coverage, and the scorecard and the verdicts a table of every verdict,
+prediction by window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -15,10 +18,15 @@ from dagster import AssetKey, MetadataValue, Output, TableColumn, TableSchema
 
 from orchestration.lib.settings import Warehouse
 from orchestration.lib.warehouse import connect, table_exists
+from orchestration.report.content import INDICATOR_TABLE
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 PREVIEW_CELL = 40
+SCORECARD = ("marts", "prediction_scorecard")
+VERDICTS = ("marts", "prediction_verdicts")
+# The tables whose materialization shows every verdict, prediction by window.
+VERDICT_TABLES = {SCORECARD, VERDICTS}
 
 
 def _quoted(schema: str, table: str) -> str:
@@ -81,7 +89,53 @@ def describe_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
         select = ", ".join(f'"{name}"' for name in shown)
         rows = con.execute(f"select {select} from {target}{order} limit {PREVIEW_ROWS}").fetchall()  # noqa: S608
         metadata["preview"] = MetadataValue.md(markdown_table(shown, rows))
-    return metadata
+    return metadata | verdict_metadata(con, schema, table)
+
+
+def _number(value: float | None) -> MetadataValue:
+    # NaN, not a missing key, when there is no number: the key stays the same every run, and Dagster's UI shows
+    # NaN as an empty point (dagster_graphql/implementation/events.py coerces NaN and inf to null for its plots).
+    return MetadataValue.float(math.nan if value is None else float(value))
+
+
+def verdict_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, Any]:
+    """For `marts/ind_pNN_*`: prediction PNN's scorecard headline value and coverage (floats Dagster plots across
+    runs; NaN when there is none), verdict and trust. For the scorecard and the verdicts: `verdicts`, a markdown
+    table of every prediction's verdict in every window. Empty for any other table."""
+    match = INDICATOR_TABLE.match(table) if schema == "marts" else None
+    if match:
+        prediction_id = f"P{match.group(1)}"
+        row = None
+        if table_exists(con, *SCORECARD):
+            row = con.execute("select headline_value, verdict, trust, coverage from marts.prediction_scorecard "
+                              "where prediction_id = ?", [prediction_id]).fetchone()
+        value, verdict, trust, coverage = row or (None, f"no row for {prediction_id} in the scorecard", "none", None)
+        return {"prediction_id": MetadataValue.text(prediction_id), "headline_value": _number(value),
+                "verdict": MetadataValue.text(str(verdict)), "trust": MetadataValue.text(str(trust or "none")),
+                "coverage": _number(coverage)}
+    if (schema, table) in VERDICT_TABLES and table_exists(con, *VERDICTS):
+        return {"verdicts": MetadataValue.md(verdicts_markdown(con))}
+    return {}
+
+
+def verdicts_markdown(con: duckdb.DuckDBPyConnection) -> str:
+    """Every prediction's verdict and headline value in every window of marts.prediction_verdicts, a row per
+    prediction and a column per window; the scorecard's window in bold, a demonstration marked `(demo)`."""
+    # Calendar years in order, then the windows ending at as_of (the current year before the last 12 months).
+    windows = [name for (name,) in con.execute(
+        'select "window" from marts.prediction_verdicts group by "window" '
+        'order by min(window_end), max(window_start) desc, "window"').fetchall()]
+    rows = con.execute('select prediction_id, "window", verdict, headline_value, trust, '
+                       "coalesce(is_scorecard_window, false), as_of from marts.prediction_verdicts").fetchall()
+    cells: dict[str, dict[str, str]] = {}
+    for prediction_id, window, verdict, value, trust, is_scorecard, _ in rows:
+        text = verdict + ("" if value is None else f" {value:,.2f}") + (" (demo)" if trust == "demonstration" else "")
+        cells.setdefault(prediction_id, {})[window] = f"**{text}**" if is_scorecard else text
+    as_of = ", ".join(sorted({str(r[6]) for r in rows}))
+    table = markdown_table(["prediction", *windows], ([pid, *(cells[pid].get(w, "—") for w in windows)]
+                                                       for pid in sorted(cells)))
+    return (f"Verdicts as of {as_of or 'no run yet'}, by window (bold: the scorecard's window; (demo): a "
+            f"demonstration on mostly synthetic inputs, not a finding).\n\n{table}")
 
 
 def _table_of(key: AssetKey) -> tuple[str, str] | None:

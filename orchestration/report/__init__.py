@@ -1,5 +1,6 @@
-"""The HTML report: the scorecard, each prediction's charts, data provenance and the last quality results, in
-one self-contained file beside the warehouse. Used by `ai-pulse report` and the `reports/scorecard_html` asset."""
+"""The HTML report: the scorecard, each prediction over time (its verdicts by window, night by night, what changed)
+with its charts, data provenance and the last quality results, in one self-contained file beside the warehouse.
+Used by `ai-pulse report` and the `reports/scorecard_html` asset."""
 
 from __future__ import annotations
 

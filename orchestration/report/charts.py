@@ -7,6 +7,9 @@ article drew where the registry gives signals a role.
 - A `benchmark` role (e.g. QQQ) adds a chart of every other signal of the same source minus the benchmark.
 - Otherwise two or more group roles in one source (e.g. `usage` vs `seat`, `challenger` vs `incumbent`) add a
   chart of the average per role.
+- Share prices are drawn from daily closes indexed to 100 at the start of a window (the scorecard's) when the
+  report has them, instead of the table's year-to-date returns, which fall back to zero every January; the
+  comparisons are then drawn on the index too (a difference of indices is a difference of returns in points).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from orchestration.report.content import Indicator, RegisteredSignal
+from orchestration.report.content import IndexedPrices, Indicator, RegisteredSignal, WindowVerdict
 
 SOURCE_LABELS = {
     "stocks": "Share prices",
@@ -28,7 +31,9 @@ SOURCE_LABELS = {
     "derived": "Derived series",
 }
 UNGROUPED_ROLES = {None, "", "member", "leader", "benchmark"}
-SYNTHETIC = {"synthetic", "partly_synthetic"}
+# The classes a series' legend names (see content.SIGNAL_CLASS); real data needs no label.
+LABELLED_CLASSES = {"synthetic", "derived"}
+PRICE_GROUP = "stocks"
 # Okabe-Ito first (readable for colour-blind readers), then darker tones; the benchmark is always grey and dashed.
 COLORWAY = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7F3C8D", "#332288",
             "#999933", "#882255"]
@@ -43,13 +48,16 @@ class Chart:
     title: str
     caption: str
     figure: go.Figure
+    kind: str = "indicator"
 
 
 Series = dict[str, list[tuple[dt.date, float]]]
 
 
-def indicator_charts(indicator: Indicator, signals: list[RegisteredSignal]) -> list[Chart]:
-    """All charts for one indicator table (none when it has no rows)."""
+def indicator_charts(indicator: Indicator, signals: list[RegisteredSignal],
+                     prices: IndexedPrices | None = None) -> list[Chart]:
+    """All charts for one indicator table (none when it has no rows); with `prices`, its share prices are drawn
+    indexed to 100 at the start of that window."""
     registered = {s.key.lower(): s for s in signals}
     groups: dict[str, Series] = defaultdict(lambda: defaultdict(list))
     roles: dict[str, str | None] = {}
@@ -65,6 +73,10 @@ def indicator_charts(indicator: Indicator, signals: list[RegisteredSignal]) -> l
     name = indicator.table.split(".")[-1]
     y_title = _axis_title(indicator.value_description)
     for group, series in sorted(groups.items()):
+        if group == PRICE_GROUP and prices and prices.series:
+            for title, caption, figure in _indexed_charts(prices, registered):
+                charts.append(Chart(f"chart-{name}-{len(charts) + 1}", title, caption, figure, "indexed_prices"))
+            continue
         heading = SOURCE_LABELS.get(group, group.replace("_", " ").capitalize())
         if len(groups) == 1:
             heading = "Each signal"
@@ -79,9 +91,67 @@ def indicator_charts(indicator: Indicator, signals: list[RegisteredSignal]) -> l
     return charts
 
 
+def history_chart(chart_id: str, history: list[WindowVerdict]) -> Chart:
+    """One prediction's headline value night by night: a line per window over the as_of dates of
+    marts.verdict_history (a night without a headline value, too little data, leaves a gap)."""
+    by_window: dict[str, list[WindowVerdict]] = defaultdict(list)
+    for row in history:
+        by_window[row.window].append(row)
+    figure = _figure("headline value")
+    figure.update_layout(height=300, hovermode="closest")
+    for window, rows in by_window.items():
+        rows = sorted(rows, key=lambda r: r.as_of)
+        figure.add_trace(go.Scatter(
+            x=[r.as_of.isoformat() for r in rows], y=[r.headline_value for r in rows], name=window.replace("_", " "),
+            mode="lines+markers", connectgaps=False, line={"width": 2.5 if rows[-1].is_scorecard_window else 1.6},
+            text=[f"{r.label}: {r.verdict.replace('_', ' ')}" for r in rows],
+            hovertemplate="%{x}<br>%{text}<br>%{y:,.2f}<extra></extra>"))
+    nights = sorted({row.as_of for row in history})
+    caption = (f"The headline value of every window on each of {len(nights)} nights ({nights[0]} to {nights[-1]}), "
+               "from marts.verdict_history; a gap is a night with too little data for a value.") if nights else ""
+    if all(row.headline_value is None for row in history):
+        caption += " No window has had a headline value yet: every night had too little data."
+    return Chart(chart_id, "Headline value night by night", caption, figure, "history")
+
+
 def _label(signal: str, known: RegisteredSignal | None) -> str:
-    """The legend name; synthetic stand-in series say so."""
-    return f"{signal} (synthetic)" if known and known.provenance in SYNTHETIC else signal
+    """The legend name; synthetic stand-ins and series derived from real data say so."""
+    return f"{signal} ({known.provenance})" if known and known.provenance in LABELLED_CLASSES else signal
+
+
+def _indexed_charts(prices: IndexedPrices,
+                    registered: dict[str, RegisteredSignal]) -> list[tuple[str, str, go.Figure]]:
+    """The share prices indexed to 100 at the start of the window, then the benchmark or per-role comparison
+    drawn on the same index."""
+    series: Series = dict(prices.series)
+    roles = {ticker: (registered[ticker.lower()].role if ticker.lower() in registered else None) for ticker in series}
+    label = {ticker: _label(ticker, registered.get(ticker.lower())) for ticker in series}
+    y_title = f"index, last close before {prices.window_start} = 100"
+    figure = _figure(y_title)
+    figure.update_yaxes(zeroline=False)
+    figure.add_hline(y=100, line={"color": "#9CA3AF", "width": 1})
+    for ticker in sorted(series, key=lambda s: (roles[s] != "leader", roles[s] == "benchmark", s.lower())):
+        figure.add_trace(_line(label[ticker], series[ticker], roles[ticker]))
+    late = sorted(t for t, (day, _) in prices.base.items() if day >= prices.window_start)
+    listed = (f" First listed inside the window, so indexed from the first close there: {', '.join(late)}."
+              if late else "")
+    since = f"since the start of {prices.label}"
+    charts = [(f"Share prices over {prices.label}, indexed to 100 at the start",
+               f"Window {prices.label} ({prices.window_start} to {prices.window_end}): each daily close "
+               "(split-adjusted, from core.fct_stock_daily) divided by the ticker's last close before "
+               f"{prices.window_start}, × 100; 150 means up 50% {since}.{listed}", figure)]
+    benchmark = _benchmark_chart(series, roles, label, "index")
+    if benchmark:
+        title, _, figure = benchmark
+        charts.append((f"{title} (over {prices.label})",
+                       "Each ticker's index minus the benchmark's on the same day: the difference of their returns "
+                       f"{since}, in percentage points; above zero means ahead.", figure))
+    elif groups := _role_chart(series, roles, "index"):
+        title, _, figure = groups
+        charts.append((f"{title} (over {prices.label})",
+                       "The mean index of each group's tickers on every day: an equally weighted basket's return "
+                       f"{since}; the groups are the roles the registry gives them.", figure))
+    return charts
 
 
 def _axis_title(description: str) -> str:
