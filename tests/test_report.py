@@ -51,6 +51,12 @@ create table raw_registry.provenance as select * from (values
     ('stocks', 'QQQ', 'chart', 'synthetic', 'seeded', 'A stand-in.'),
     ('trends', 'Gaussian_splatting', 'pageviews', 'missing', 'none', 'A 404.'))
     as t(source, signal, dataset, provenance, origin, note);
+-- dbt's int_signal_trust, one class per series (its rule is the dbt unit test on that model); the report only reads it.
+create schema intermediate;
+create table intermediate.int_signal_trust as select * from (values
+    ('stocks', 'SNOW', 'real'), ('stocks', 'MDB', 'real'), ('stocks', 'CRM', 'real'), ('stocks', 'QQQ', 'synthetic'),
+    ('trends', 'Gaussian_splatting', 'missing'))
+    as t(source, signal, trust);
 """
 
 # P13: three stocks plus a benchmark in two months, and a derived series the registry does not know.
@@ -145,7 +151,7 @@ def test_report_on_a_warehouse_without_marts_explains_instead_of_failing(tmp_pat
 
 
 # (source, signal, dataset, provenance): a GitHub repo is loaded from two datasets, its repository object (real stars,
-# stand-in forks: partly_synthetic) and its star history.
+# stand-in forks: partly_synthetic) and its star history; each series has one trust class in int_signal_trust.
 GITHUB_DATASETS = [
     ("github", "nerfstudio-project/nerfstudio", "repo", "partly_synthetic"),
     ("github", "nerfstudio-project/nerfstudio", "star_history", "derived"),
@@ -154,6 +160,8 @@ GITHUB_DATASETS = [
     ("github", "NVlabs/instant-ngp", "repo", "synthetic"),
     ("github", "NVlabs/instant-ngp", "star_history", "derived"),
 ]
+GITHUB_TRUST = {"nerfstudio-project/nerfstudio": "derived", "graphdeco-inria/gaussian-splatting": "real",
+                "NVlabs/instant-ngp": "synthetic"}
 
 
 def github_warehouse(path: Path, provenance_rows: list[tuple[str, str, str, str]]) -> Path:
@@ -164,6 +172,7 @@ def github_warehouse(path: Path, provenance_rows: list[tuple[str, str, str, str]
                         sorted({(source, signal) for source, signal, _, _ in provenance_rows}))
         con.executemany("insert into raw_registry.provenance values (?, ?, ?, ?, 'a file', 'A note.')",
                         provenance_rows)
+        con.executemany("insert into intermediate.int_signal_trust values ('github', ?, ?)", GITHUB_TRUST.items())
         con.executemany("insert into marts.ind_p07_new_modalities values ('P07', ?, ?, ?)",
                         [(f"2024-0{m}-01", signal, 100.0 * m) for m in (1, 2) for _, signal, _, _ in provenance_rows])
     return path
@@ -182,10 +191,9 @@ def test_a_signal_with_several_datasets_gets_one_label_whatever_the_row_order(tm
         labels.append((sorted(github), sorted(classes.items()), legend))
     assert labels[0] == labels[1], "the label does not depend on the order of the provenance rows"
     github, classes, legend = labels[0]
-    # Synthetic if any dataset is, else derived if any is, else real; a missing dataset does not count.
-    assert dict(github) == {"nerfstudio-project/nerfstudio": "derived", "graphdeco-inria/gaussian-splatting": "real",
-                            "NVlabs/instant-ngp": "synthetic"}
-    assert all(signal_class == dict(github)[signal] for (signal, _), signal_class in classes)
+    assert dict(github) == GITHUB_TRUST, "each signal carries its series' trust class"
+    assert all(signal_class == GITHUB_TRUST[signal] for (signal, _), signal_class in classes), \
+        "every dataset row of the provenance table shows its series' class"
     assert legend == ["NVlabs/instant-ngp (synthetic)", "graphdeco-inria/gaussian-splatting",
                       "nerfstudio-project/nerfstudio (derived)"]
 

@@ -103,7 +103,7 @@ class IndexedPrices:
 @dataclass(frozen=True)
 class RegisteredSignal:
     """A registry signal as one prediction uses it, with where its data came from (one class from all its
-    datasets: see SIGNAL_CLASS)."""
+    datasets: dbt's int_signal_trust)."""
 
     source: str
     key: str
@@ -259,18 +259,16 @@ def _titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 # by the rule of the `inputs` CTE of transform/models/marts/prediction_verdicts.sql: synthetic if any dataset is a
 # stand-in, else derived if any is derived from real data, else real; datasets the snapshot does not hold
 # (missing) do not count, and a series with nothing else is missing.
-SIGNAL_CLASS = """
-    select source, signal,
-        case
-            when bool_or(provenance = 'synthetic') then 'synthetic'
-            when bool_or(provenance = 'derived') then 'derived'
-            when bool_or(provenance in ('real', 'partly_synthetic', 'live')) then 'real'
-            when bool_and(provenance = 'missing') then 'missing'
-            else 'unknown'
-        end as signal_class
-    from raw_registry.provenance
-    group by source, signal
-"""
+# One trust class per (source, signal) over all its datasets, as the verdicts count it (dbt's int_signal_trust).
+SIGNAL_TRUST = ("intermediate", "int_signal_trust")
+
+
+def _trust_join(con: duckdb.DuckDBPyConnection, alias: str) -> tuple[str, str]:
+    """The join onto int_signal_trust for rows aliased `alias`, and the class column ('unknown' before dbt ran)."""
+    if not table_exists(con, *SIGNAL_TRUST):
+        return "", "'unknown'"
+    return (f"left join intermediate.int_signal_trust as c on c.source = {alias}.source and c.signal = {alias}.signal",
+            "coalesce(c.trust, 'unknown')")
 
 
 def _signals(con: duckdb.DuckDBPyConnection) -> dict[str, list[RegisteredSignal]]:
@@ -278,10 +276,7 @@ def _signals(con: duckdb.DuckDBPyConnection) -> dict[str, list[RegisteredSignal]
     one entry per signal, whatever number of datasets it is loaded from."""
     if not table_exists(con, "raw_registry", "signals"):
         return {}
-    has_provenance = table_exists(con, "raw_registry", "provenance")
-    provenance = (f"left join ({SIGNAL_CLASS}) as p on p.source = s.source and p.signal = s.signal"
-                  if has_provenance else "")
-    kind = "coalesce(p.signal_class, 'unknown')" if has_provenance else "'unknown'"
+    provenance, kind = _trust_join(con, "s")
     by_prediction: dict[str, list[RegisteredSignal]] = {}
     rows = con.execute(f"select distinct s.prediction_id, s.source, s.signal, s.role, {kind} "  # noqa: S608
                        f"from raw_registry.signals as s {provenance} order by all").fetchall()
@@ -318,11 +313,11 @@ def _provenance(con: duckdb.DuckDBPyConnection, notices: dict[str, str]) -> list
     predictions = ("(select string_agg(distinct s.prediction_id, ', ' order by s.prediction_id) "
                    "from raw_registry.signals as s where s.source = p.source and s.signal = p.signal)"
                    if table_exists(con, "raw_registry", "signals") else "''")
+    trust, kind = _trust_join(con, "p")
     rows = con.execute(
         f"""select p.source, p.signal, p.dataset, p.provenance, coalesce(p.origin, ''), coalesce(p.note, ''),
-                   coalesce({predictions}, ''), c.signal_class
-            from raw_registry.provenance as p
-            inner join ({SIGNAL_CLASS}) as c on c.source = p.source and c.signal = p.signal
+                   coalesce({predictions}, ''), {kind}
+            from raw_registry.provenance as p {trust}
             order by p.source, p.signal, p.dataset"""  # noqa: S608 - no input
     ).fetchall()
     return [ProvenanceRow(*row) for row in rows]

@@ -11,7 +11,7 @@ select
     windows.window_start,
     windows.window_end,
     windows.is_partial,
-    windows.window_year = predictions.first_year as is_scorecard_window,
+    coalesce(windows.window_year = predictions.first_year, false) as is_scorecard_window,
     'in ' || windows.label as in_phrase,
     'over ' || windows.label as over_phrase,
     'of ' || windows.label as of_phrase,

@@ -16,27 +16,19 @@ headlines as (
     {% endfor %}
 ),
 
--- One class per input series: synthetic if any dataset it was measured from is a stand-in, else derived if any is
--- derived from real data, else real (a repo object with real stars and stand-in forks counts as real: its stars
--- are what is read); datasets the snapshot does not hold (missing) do not count.
+-- One trust class per input series (int_signal_trust); a series without provenance, or whose datasets the
+-- snapshot does not hold, is of unknown origin.
 inputs as (
-    select
+    select distinct
         headlines.prediction_id,
         headlines."window",
         split_part(inputs.input_signal, ':', 1) as source,
         substr(inputs.input_signal, strpos(inputs.input_signal, ':') + 1) as name,
-        case
-            when bool_or(provenance.provenance = 'synthetic') then 'synthetic'
-            when bool_or(provenance.provenance = 'derived') then 'derived'
-            when bool_or(provenance.provenance in ('real', 'partly_synthetic', 'live')) then 'real'
-            else 'unknown'
-        end as trust
+        coalesce(nullif(signal_trust.trust, 'missing'), 'unknown') as trust
     from headlines
     cross join unnest(list_distinct(headlines.input_signals)) as inputs(input_signal)
-    left join {{ ref('stg_registry__provenance') }} as provenance
-        on provenance.source || ':' || provenance.signal = inputs.input_signal
-        and provenance.provenance <> 'missing'
-    group by all
+    left join {{ ref('int_signal_trust') }} as signal_trust
+        on signal_trust.source || ':' || signal_trust.signal = inputs.input_signal
 ),
 
 -- A search phrase is quoted so it reads as a name ("digital identity"); a name registered with two sources is
