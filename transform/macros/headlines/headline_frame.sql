@@ -1,13 +1,66 @@
 {#
-  Pieces every headline kind model shares (models/intermediate/headline_<kind>.sql).
+  The frame every headline kind model shares (models/intermediate/headline_<kind>.sql). A kind model names its
+  baskets (CTEs over int_baskets) and says how they make the headline; the frame does the rest:
 
-  headline_windows(kind): every prediction of that kind in every window it is judged in, with the window's phrases.
+  headline_inputs(kind): the CTEs `settings` (the registry's, which basket_sentence needs) and `windows` (every
+  prediction of that kind in every window it is judged in, with the window's phrases).
+
+  judge_headline(source, baskets, ...): one row per prediction and window: the kind's headline_value, whether it
+  is sufficient, the registered and covered signals, the evidence (the kind's own clause, then what every other
+  source says) and the input signals (the baskets', then the other sources'). By default a single basket's counts
+  are its own and several baskets' counts add up (a missing one counting 0); a kind that judges otherwise passes
+  its own `registered`, `covered` or `input_signals` expression. `also` names CTEs with one row per prediction and
+  window (e.g. ratios computed from the baskets) that the kind's expressions read.
+
   other_sources(source): per prediction and window, the evidence clauses and inputs of its signals from every other
   source (int_context_clauses), in the order trends, github, regulatory, news, stocks, own checks.
+
+  member_clause(source, position, label, period, label_one, measure): the clause a source's member basket adds to
+  the evidence of a prediction whose headline is another source's (int_context_clauses).
 #}
-{% macro headline_windows(kind) %}
-(select * from {{ ref('int_prediction_windows') }} where kind = '{{ kind }}')
-{% endmacro %}
+{% macro headline_inputs(kind) %}
+settings as (
+    select * from {{ ref('stg_registry__settings') }}
+),
+
+windows as (select * from {{ ref('int_prediction_windows') }} where kind = '{{ kind }}')
+{%- endmacro %}
+
+{% macro judge_headline(source, baskets, headline_value, is_sufficient, clause, registered=none, covered=none,
+                        input_signals=none, also=[]) %}
+select
+    windows.prediction_id,
+    windows."window",
+    {{ headline_value }} as headline_value,
+    {{ is_sufficient }} as is_sufficient,
+    {{ registered or basket_count(baskets, 'registered') }} as registered,
+    {{ covered or basket_count(baskets, 'covered') }} as covered,
+    {{ as_sentence("concat_ws('; ', " ~ clause ~ ", context.clauses)") }} as evidence,
+    {{ input_signals or basket_inputs(baskets) }} || coalesce(context.input_signals, []) as input_signals
+from windows
+cross join settings
+{%- for computed in also %}
+inner join {{ computed }} using (prediction_id, "window")
+{%- endfor %}
+{%- for basket in baskets %}
+left join {{ basket }} using (prediction_id, "window")
+{%- endfor %}
+left join {{ other_sources(source) }} as context using (prediction_id, "window")
+{%- endmacro %}
+
+{#- A single basket's count, or the sum of several (a basket the window lacks counts 0). -#}
+{% macro basket_count(baskets, column) -%}
+{%- if baskets | length == 1 -%}
+{{ baskets[0] }}.{{ column }}
+{%- else -%}
+{%- for basket in baskets %}coalesce({{ basket }}.{{ column }}, 0){{ ' + ' if not loop.last }}{% endfor -%}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The baskets' input signals in order, a basket the window lacks adding none. -#}
+{% macro basket_inputs(baskets) -%}
+{%- for basket in baskets %}coalesce({{ basket }}.input_signals, []){{ ' || ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
 
 {% macro other_sources(source) %}
 (
@@ -19,5 +72,18 @@
     from {{ ref('int_context_clauses') }}
     where source <> '{{ source }}'
     group by prediction_id, "window"
+)
+{% endmacro %}
+
+{% macro member_clause(source, position, label, period, label_one, measure=none) %}
+(
+    select windows.prediction_id, windows."window", '{{ source }}' as source, {{ position }} as position,
+        {{ basket_sentence('b', label, period, label_one=label_one) }} as clause,
+        b.input_signals
+    from windows
+    cross join settings
+    inner join members as b
+        on b.prediction_id = windows.prediction_id and b."window" = windows."window" and b.source = '{{ source }}'
+        {%- if measure %} and b.measure = '{{ measure }}'{% endif %}
 )
 {% endmacro %}
