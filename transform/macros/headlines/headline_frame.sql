@@ -2,8 +2,13 @@
   The frame every headline kind model shares (models/intermediate/headline_<kind>.sql). A kind model names its
   baskets (CTEs over int_baskets) and says how they make the headline; the frame does the rest:
 
-  headline_inputs(kind): the CTEs `settings` (the registry's, which basket_sentence needs) and `windows` (every
-  prediction of that kind in every window it is judged in, with the window's phrases).
+  headline_inputs(kind, source, baskets, measure): the CTEs `settings` (the registry's, which basket_sentence
+  needs), `windows` (every prediction of that kind in every window it is judged in, with the window's phrases) and
+  one CTE per basket: `baskets` maps each CTE's name to the registry role it holds, of the int_baskets rows of
+  `source` (and `measure`, where the source measures more than one way).
+
+  per_window(baskets): a select of one row per prediction and window with the baskets joined, for the columns the
+  caller computes from them (`{% call per_window([...]) %} expressions {% endcall %}`).
 
   judge_headline(source, baskets, ...): one row per prediction and window: the kind's headline_value, whether it
   is sufficient, the registered and covered signals, the evidence (the kind's own clause, then what every other
@@ -18,12 +23,30 @@
   member_clause(source, position, label, period, label_one, measure): the clause a source's member basket adds to
   the evidence of a prediction whose headline is another source's (int_context_clauses).
 #}
-{% macro headline_inputs(kind) %}
+{% macro headline_inputs(kind, source=none, baskets={}, measure=none) %}
 settings as (
     select * from {{ ref('stg_registry__settings') }}
 ),
 
 windows as (select * from {{ ref('int_prediction_windows') }} where kind = '{{ kind }}')
+{%- for name, role in baskets.items() %},
+
+{{ name }} as (
+    select * from {{ ref('int_baskets') }}
+    where source = '{{ source }}' {%- if measure %} and measure = '{{ measure }}'{% endif %} and role = '{{ role }}'
+)
+{%- endfor %}
+{%- endmacro %}
+
+{% macro per_window(baskets) %}
+select
+    windows.prediction_id,
+    windows."window",
+    {{ caller() }}
+from windows
+{%- for basket in baskets %}
+left join {{ basket }} using (prediction_id, "window")
+{%- endfor %}
 {%- endmacro %}
 
 {% macro judge_headline(source, baskets, headline_value, is_sufficient, clause, registered=none, covered=none,

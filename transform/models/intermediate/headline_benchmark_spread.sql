@@ -1,15 +1,8 @@
 {{ config(materialized='table') }}
 -- Kind benchmark_spread: the leader's price return inside each window minus the benchmark's (split-adjusted
 -- closes); the evidence adds the median return of the other registered tickers.
-with {{ headline_inputs('benchmark_spread') }},
-
-returns as (
-    select * from {{ ref('int_baskets') }} where source = 'stocks'
-),
-
-leader as (select * from returns where role = 'leader'),
-benchmark as (select * from returns where role = 'benchmark'),
-field as (select * from returns where role = 'member')
+with {{ headline_inputs('benchmark_spread', 'stocks',
+    {'leader': 'leader', 'benchmark': 'benchmark', 'field': 'member'}) }}
 
 {% set clause %}
 case

@@ -1,11 +1,7 @@
 {{ config(materialized='table') }}
 -- Kind document_change: the change in Federal Register documents found by a prediction's search terms, each
 -- window against the same days a year earlier; the evidence adds what its other sources say.
-with {{ headline_inputs('document_change') }},
-
-documents as (
-    select * from {{ ref('int_baskets') }} where source = 'regulatory' and role = 'member'
-)
+with {{ headline_inputs('document_change', 'regulatory', {'documents': 'member'}) }}
 
 {% set clause %}
 case

@@ -1,11 +1,7 @@
 {{ config(materialized='table') }}
 -- Kind interest_change: the change in the combined mean daily views of a prediction's member articles, each window
 -- against the same days a year earlier; the evidence adds what its other sources say.
-with {{ headline_inputs('interest_change') }},
-
-interest as (
-    select * from {{ ref('int_baskets') }} where source = 'trends' and measure = 'yoy' and role = 'member'
-)
+with {{ headline_inputs('interest_change', 'trends', {'interest': 'member'}, measure='yoy') }}
 
 {{ judge_headline('trends', ['interest'],
     headline_value='interest.total_change_pct',

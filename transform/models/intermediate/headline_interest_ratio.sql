@@ -2,25 +2,15 @@
 -- Kind interest_ratio: the change in the ratio of the challenger's to the incumbent's mean daily views (e.g.
 -- ChatGPT vs Google_Search), each window against the same days a year earlier; the evidence adds what its other
 -- sources say (e.g. the registered tickers against their benchmark).
-with {{ headline_inputs('interest_ratio') }},
-
-interest as (
-    select * from {{ ref('int_baskets') }} where source = 'trends' and measure = 'yoy'
-),
-
-challenger as (select * from interest where role = 'challenger'),
-incumbent as (select * from interest where role = 'incumbent'),
+with {{ headline_inputs('interest_ratio', 'trends', {'challenger': 'challenger', 'incumbent': 'incumbent'},
+    measure='yoy') }},
 
 ratios as (
-    select
-        windows.prediction_id,
-        windows."window",
-        challenger.from_total / incumbent.from_total as ratio_before,
-        challenger.to_total / incumbent.to_total as ratio_after,
-        coalesce(challenger.is_sufficient and incumbent.is_sufficient, false) as is_sufficient
-    from windows
-    left join challenger using (prediction_id, "window")
-    left join incumbent using (prediction_id, "window")
+    {% call per_window(['challenger', 'incumbent']) %}
+    challenger.from_total / incumbent.from_total as ratio_before,
+    challenger.to_total / incumbent.to_total as ratio_after,
+    coalesce(challenger.is_sufficient and incumbent.is_sufficient, false) as is_sufficient
+    {% endcall %}
 )
 
 {% set clause %}

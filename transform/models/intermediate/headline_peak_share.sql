@@ -3,14 +3,7 @@
 -- as a share of each article's peak month up to then, averaged over the articles. When no member has enough data
 -- and the registry gives the prediction a `proxy` (e.g. ChatGPT for a GPT_Store article that answers 404), the
 -- proxy stands in, and the evidence says so.
-with {{ headline_inputs('peak_share') }},
-
-shares as (
-    select * from {{ ref('int_baskets') }} where source = 'trends' and measure = 'peak_share'
-),
-
-members as (select * from shares where role = 'member'),
-proxies as (select * from shares where role = 'proxy')
+with {{ headline_inputs('peak_share', 'trends', {'members': 'member', 'proxies': 'proxy'}, measure='peak_share') }}
 
 {#- The members speak for themselves when they have enough data or there is no proxy to stand in. -#}
 {% set members_count = 'members.is_sufficient or proxies.role is null' %}

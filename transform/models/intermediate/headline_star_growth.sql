@@ -1,11 +1,7 @@
 {{ config(materialized='table') }}
 -- Kind star_growth: the summed star growth of a prediction's member repos inside each window: all their stars at
 -- its end over all their stars at its start, for the repos with a count near both ends.
-with {{ headline_inputs('star_growth') }},
-
-stars as (
-    select * from {{ ref('int_baskets') }} where source = 'github' and role = 'member'
-)
+with {{ headline_inputs('star_growth', 'github', {'stars': 'member'}) }}
 
 {{ judge_headline('github', ['stars'],
     headline_value='stars.total_change_pct',

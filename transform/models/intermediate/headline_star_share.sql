@@ -1,27 +1,16 @@
 {{ config(materialized='table') }}
 -- Kind star_share: the challenger's share of the stars gained inside each window by the challenger and the
 -- incumbent together (e.g. state-spaces/mamba vs huggingface/transformers).
-with {{ headline_inputs('star_share') }},
-
-stars as (
-    select * from {{ ref('int_baskets') }} where source = 'github'
-),
-
-challenger as (select * from stars where role = 'challenger'),
-incumbent as (select * from stars where role = 'incumbent'),
+with {{ headline_inputs('star_share', 'github', {'challenger': 'challenger', 'incumbent': 'incumbent'}) }},
 
 gains as (
-    select
-        windows.prediction_id,
-        windows."window",
-        challenger.to_total - challenger.from_total as challenger_gain,
-        incumbent.to_total - incumbent.from_total as incumbent_gain,
-        coalesce(challenger.is_sufficient and incumbent.is_sufficient, false)
-            and challenger.to_total - challenger.from_total + incumbent.to_total - incumbent.from_total > 0
-            as is_sufficient
-    from windows
-    left join challenger using (prediction_id, "window")
-    left join incumbent using (prediction_id, "window")
+    {% call per_window(['challenger', 'incumbent']) %}
+    challenger.to_total - challenger.from_total as challenger_gain,
+    incumbent.to_total - incumbent.from_total as incumbent_gain,
+    coalesce(challenger.is_sufficient and incumbent.is_sufficient, false)
+        and challenger.to_total - challenger.from_total + incumbent.to_total - incumbent.from_total > 0
+        as is_sufficient
+    {% endcall %}
 )
 
 {% set clause %}
