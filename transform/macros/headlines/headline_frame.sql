@@ -17,6 +17,9 @@
   its own `registered`, `covered` or `input_signals` expression. `also` names CTEs with one row per prediction and
   window (e.g. ratios computed from the baskets) that the kind's expressions read.
 
+  rivals_sentence(noun, period, label_one): what a kind comparing a challenger with an incumbent says when it cannot
+  compare them: each side's own basket sentence ("Challenger stars …; incumbent stars …").
+
   other_sources(source): per prediction and window, the evidence clauses and inputs of its signals from every other
   source (int_context_clauses), in the order trends, github, regulatory, news, stocks, own checks.
 
@@ -83,6 +86,12 @@ left join {{ other_sources(source) }} as context using (prediction_id, "window")
 {#- The baskets' input signals in order, a basket the window lacks adding none. -#}
 {% macro basket_inputs(baskets) -%}
 {%- for basket in baskets %}coalesce({{ basket }}.input_signals, []){{ ' || ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{% macro rivals_sentence(noun, period, label_one) -%}
+concat_ws('; ',
+    {{ basket_sentence('challenger', "'Challenger " ~ noun ~ "'", period, label_one=label_one) }},
+    {{ basket_sentence('incumbent', "'incumbent " ~ noun ~ "'", period, label_one=label_one) }})
 {%- endmacro %}
 
 {% macro other_sources(source) %}

@@ -19,11 +19,7 @@ case
         '{}/{} mean daily views ratio {:.2f} in {} → {:.2f} in {} ({:+.1f}%)',
         challenger.signals, incumbent.signals, ratios.ratio_before, windows.prior_label,
         ratios.ratio_after, windows.label, 100 * (ratios.ratio_after / ratios.ratio_before - 1))
-    else concat_ws('; ',
-        {{ basket_sentence('challenger', "'Challenger views'", 'windows.vs_phrase',
-            label_one="'mean daily Wikipedia views'") }},
-        {{ basket_sentence('incumbent', "'incumbent views'", 'windows.vs_phrase',
-            label_one="'mean daily Wikipedia views'") }})
+    else {{ rivals_sentence('views', 'windows.vs_phrase', label_one="'mean daily Wikipedia views'") }}
 end
 {% endset %}
 

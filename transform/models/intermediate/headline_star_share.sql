@@ -21,9 +21,7 @@ case
         challenger.total_change_pct, incumbent.signals, cast(gains.incumbent_gain as bigint),
         incumbent.total_change_pct,
         100 * gains.challenger_gain / (gains.challenger_gain + gains.incumbent_gain))
-    else concat_ws('; ',
-        {{ basket_sentence('challenger', "'Challenger stars'", 'windows.over_phrase', label_one="'stars'") }},
-        {{ basket_sentence('incumbent', "'incumbent stars'", 'windows.over_phrase', label_one="'stars'") }})
+    else {{ rivals_sentence('stars', 'windows.over_phrase', label_one="'stars'") }}
 end
 {% endset %}
 
