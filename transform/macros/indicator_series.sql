@@ -69,3 +69,24 @@
     select * from missing
 )
 {% endmacro %}
+
+{#
+  indicator_series with each article's mean daily views in % of its highest monthly mean so far
+  (`pct_of_peak_so_far`), for the predictions whose headline is a share of the peak (kind peak_share).
+#}
+{% macro peak_share_series(prediction_id) %}
+(
+    with series as (
+        select * from {{ indicator_series(prediction_id) }}
+    )
+
+    select
+        series.*,
+        case when series.source = 'trends' then
+            100 * series.value / max(series.value) over (
+                partition by series.source, series.signal order by series.period
+                rows between unbounded preceding and current row)
+        end as pct_of_peak_so_far
+    from series
+)
+{% endmacro %}

@@ -2,72 +2,28 @@
 -- Kind interest_ratio: the change in the ratio of the challenger's to the incumbent's mean daily views (e.g.
 -- ChatGPT vs Google_Search), each window against the same days a year earlier; the evidence adds what its other
 -- sources say (e.g. the registered tickers against their benchmark).
-with settings as (
-    select * from {{ ref('stg_registry__settings') }}
-),
-
-windows as {{ headline_windows('interest_ratio') }},
-
-interest as (
-    select * from {{ ref('int_baskets') }} where source = 'trends' and measure = 'yoy'
-),
-
-challenger as (select * from interest where role = 'challenger'),
-incumbent as (select * from interest where role = 'incumbent'),
-
-context as {{ other_sources('trends') }},
+with {{ headline_inputs('interest_ratio', 'trends', {'challenger': 'challenger', 'incumbent': 'incumbent'},
+    measure='yoy') }},
 
 ratios as (
-    select
-        windows.prediction_id,
-        windows."window",
-        challenger.from_total / incumbent.from_total as ratio_before,
-        challenger.to_total / incumbent.to_total as ratio_after,
-        coalesce(challenger.is_sufficient and incumbent.is_sufficient, false) as is_sufficient
-    from windows
-    left join challenger using (prediction_id, "window")
-    left join incumbent using (prediction_id, "window")
-),
-
-judged as (
-    select
-        windows.prediction_id,
-        windows."window",
-        100 * (ratios.ratio_after / ratios.ratio_before - 1) as headline_value,
-        ratios.is_sufficient,
-        coalesce(challenger.registered, 0) + coalesce(incumbent.registered, 0) as registered,
-        coalesce(challenger.covered, 0) + coalesce(incumbent.covered, 0) as covered,
-        concat_ws('; ',
-            case
-                when ratios.is_sufficient then format(
-                    '{}/{} mean daily views ratio {:.2f} in {} → {:.2f} in {} ({:+.1f}%)',
-                    challenger.signals, incumbent.signals, ratios.ratio_before, windows.prior_label,
-                    ratios.ratio_after, windows.label, 100 * (ratios.ratio_after / ratios.ratio_before - 1))
-                else concat_ws('; ',
-                    {{ basket_sentence('challenger', "'Challenger views'", 'windows.vs_phrase',
-                        label_one="'mean daily Wikipedia views'") }},
-                    {{ basket_sentence('incumbent', "'incumbent views'", 'windows.vs_phrase',
-                        label_one="'mean daily Wikipedia views'") }})
-            end,
-            context.clauses
-        ) as clauses,
-        coalesce(challenger.input_signals, []) || coalesce(incumbent.input_signals, [])
-            || coalesce(context.input_signals, []) as input_signals
-    from windows
-    cross join settings
-    inner join ratios using (prediction_id, "window")
-    left join challenger using (prediction_id, "window")
-    left join incumbent using (prediction_id, "window")
-    left join context using (prediction_id, "window")
+    {% call per_window(['challenger', 'incumbent']) %}
+    challenger.from_total / incumbent.from_total as ratio_before,
+    challenger.to_total / incumbent.to_total as ratio_after,
+    coalesce(challenger.is_sufficient and incumbent.is_sufficient, false) as is_sufficient
+    {% endcall %}
 )
 
-select
-    prediction_id,
-    "window",
-    headline_value,
-    is_sufficient,
-    registered,
-    covered,
-    {{ as_sentence('clauses') }} as evidence,
-    input_signals
-from judged
+{% set clause %}
+case
+    when ratios.is_sufficient then format(
+        '{}/{} mean daily views ratio {:.2f} in {} → {:.2f} in {} ({:+.1f}%)',
+        challenger.signals, incumbent.signals, ratios.ratio_before, windows.prior_label,
+        ratios.ratio_after, windows.label, 100 * (ratios.ratio_after / ratios.ratio_before - 1))
+    else {{ rivals_sentence('views', 'windows.vs_phrase', label_one="'mean daily Wikipedia views'") }}
+end
+{% endset %}
+
+{{ judge_headline('trends', ['challenger', 'incumbent'], also=['ratios'],
+    headline_value='100 * (ratios.ratio_after / ratios.ratio_before - 1)',
+    is_sufficient='ratios.is_sufficient',
+    clause=clause) }}

@@ -19,50 +19,17 @@ members as (
     select * from baskets where role = 'member'
 ),
 
-interest as (
-    select windows.prediction_id, windows."window", 'trends' as source, 1 as position,
-        {{ basket_sentence('b', "'combined mean daily Wikipedia views'", 'windows.vs_phrase',
-            label_one="'mean daily Wikipedia views'") }} as clause,
-        b.input_signals
-    from windows
-    cross join settings
-    inner join members as b
-        on b.prediction_id = windows.prediction_id and b."window" = windows."window" and b.source = 'trends'
-        and b.measure = 'yoy'
-),
+interest as {{ member_clause('trends', 1, "'combined mean daily Wikipedia views'", 'windows.vs_phrase',
+    label_one="'mean daily Wikipedia views'", measure='yoy') }},
 
-stars as (
-    select windows.prediction_id, windows."window", 'github' as source, 2 as position,
-        {{ basket_sentence('b', "coalesce('summed stars of the ' || windows.repo_group, 'summed stars')",
-            'windows.over_phrase', label_one="'stars'") }} as clause,
-        b.input_signals
-    from windows
-    cross join settings
-    inner join members as b
-        on b.prediction_id = windows.prediction_id and b."window" = windows."window" and b.source = 'github'
-),
+stars as {{ member_clause('github', 2, "coalesce('summed stars of the ' || windows.repo_group, 'summed stars')",
+    'windows.over_phrase', label_one="'stars'") }},
 
-documents as (
-    select windows.prediction_id, windows."window", 'regulatory' as source, 3 as position,
-        {{ basket_sentence('b', "'Federal Register documents'", 'windows.vs_phrase',
-            label_one="'Federal Register documents matching \"{}\"'") }} as clause,
-        b.input_signals
-    from windows
-    cross join settings
-    inner join members as b
-        on b.prediction_id = windows.prediction_id and b."window" = windows."window" and b.source = 'regulatory'
-),
+documents as {{ member_clause('regulatory', 3, "'Federal Register documents'", 'windows.vs_phrase',
+    label_one="'Federal Register documents matching \"{}\"'") }},
 
-stories as (
-    select windows.prediction_id, windows."window", 'news' as source, 4 as position,
-        {{ basket_sentence('b', "'Hacker News stories'", 'windows.vs_phrase',
-            label_one="'Hacker News stories matching \"{}\"'") }} as clause,
-        b.input_signals
-    from windows
-    cross join settings
-    inner join members as b
-        on b.prediction_id = windows.prediction_id and b."window" = windows."window" and b.source = 'news'
-),
+stories as {{ member_clause('news', 4, "'Hacker News stories'", 'windows.vs_phrase',
+    label_one="'Hacker News stories matching \"{}\"'") }},
 
 prices as (
     select windows.prediction_id, windows."window", 'stocks' as source, 5 as position,

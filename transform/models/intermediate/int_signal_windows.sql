@@ -203,44 +203,18 @@ github as (
 
 -- ------------------------------------------------------------------------------------------ regulatory, news
 documents as (
-    select
-        'regulatory' as source,
-        monthly.term as signal,
-        spans."window",
-        spans.span,
-        cast(sum(monthly.documents) as double) as level,
-        cast(null as double) as start_level,
-        -- A registered term is broad: a month without a single document is a gap in the source, not a quiet month.
-        count(*) filter (where monthly.documents > 0) as months_observed,
-        date_diff('month', date_trunc('month', spans.span_start), date_trunc('month', spans.span_end)) + 1
-            as months_expected,
-        false as from_life_start,
-        cast(null as date) as life_start,
-        cast(null as double) as last_quarter_mean,
-        'documents' as observed_word,
-        cast(null as varchar) as edge_note
+    -- A registered term is broad: a month without a single document is a gap in the source, not a quiet month.
+    select {{ counted_span('regulatory', 'monthly.term', 'monthly.documents',
+        months_observed='count(*) filter (where monthly.documents > 0)', observed_word='documents') }}
     from {{ ref('int_regulatory_docs_monthly') }} as monthly
     inner join spans on monthly.period between date_trunc('month', spans.span_start) and spans.span_end
     group by all
 ),
 
 news as (
-    select
-        'news' as source,
-        phrases.query as signal,
-        spans."window",
-        spans.span,
-        cast(sum(volume.stories) as double) as level,
-        cast(null as double) as start_level,
-        -- Every counted month is an observation: a month without a story is a real zero.
-        count(volume.period) as months_observed,
-        date_diff('month', date_trunc('month', spans.span_start), date_trunc('month', spans.span_end)) + 1
-            as months_expected,
-        false as from_life_start,
-        cast(null as date) as life_start,
-        cast(null as double) as last_quarter_mean,
-        'story counts' as observed_word,
-        cast(null as varchar) as edge_note
+    -- Every counted month is an observation: a month without a story is a real zero.
+    select {{ counted_span('news', 'phrases.query', 'volume.stories',
+        months_observed='count(volume.period)', observed_word='story counts') }}
     from (select distinct query from {{ ref('fct_news_volume') }}) as phrases
     cross join spans
     left join {{ ref('fct_news_volume') }} as volume
