@@ -12,16 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import great_expectations.expectations as gxe
 import pandas as pd
-from great_expectations.expectations.metadata_types import FailureSeverity
 
+from expectations.runner import WARNING
 from ingestion.registry import QualityThresholds
 
-# Great Expectations' severity of a failure (great_expectations/expectations/metadata_types.py, GX 1.24.1):
-# CRITICAL, every expectation's default, blocks; WARNING is reported and does not block.
-WARNING = FailureSeverity.WARNING
+if TYPE_CHECKING:
+    import great_expectations.expectations as gxe
+
+# `severity=WARNING` is GX's own `severity` field of an expectation (great_expectations/expectations/
+# expectation.py, GX 1.24.1), given as its FailureSeverity value: CRITICAL, the default, blocks; WARNING does not.
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,15 @@ class SuiteInputs:
     related: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-Expectations = list[gxe.Expectation]
+Expectations = list["gxe.Expectation"]
+
+
+def _gx_expectations() -> ModuleType:
+    """GX's expectation classes, imported when a suite is built (as its check runs), not when the Definitions
+    load: the webserver, `ai-pulse status` and the other steps never pay for importing GX."""
+    import great_expectations.expectations as gxe
+
+    return gxe
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class SuiteSpec:
 def table_health(spec: SuiteSpec, inputs: SuiteInputs, key_columns: list[str]) -> Expectations:
     """What every raw table owes: its key columns, unique keys, dates within [start_date, as_of], no sudden
     shrinking since the last validation, and (a warning) a newest date that is not stale."""
+    gxe = _gx_expectations()
     stale_days = inputs.thresholds.stale_after_days[spec.source]
     shrink_floor = 1
     if inputs.previous_rows:
@@ -102,6 +114,7 @@ def _unexplained_price_moves(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.Dat
 
 
 def _stock_price_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     limit = inputs.thresholds.max_unexplained_price_move
     return [
         *table_health(spec, inputs, ["ticker", "trade_date"]),
@@ -128,6 +141,7 @@ def _star_drops(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.DataFrame:
 
 
 def _star_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["repo", "observed_date"]),
         gxe.ExpectColumnValuesToNotBeNull(column="stars"),
@@ -137,6 +151,7 @@ def _star_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
 
 
 def _star_history_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["repo", "starred_date"]),
         gxe.ExpectColumnValuesToNotBeNull(column="stars_added"),
@@ -145,6 +160,7 @@ def _star_history_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectat
 
 
 def _interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "term", "observed_date"]),
         gxe.ExpectColumnValuesToNotBeNull(column="value"),
@@ -153,6 +169,7 @@ def _interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations
 
 
 def _monthly_interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "term", "period"]),
         gxe.ExpectColumnValuesToNotBeNull(column="views"),
@@ -161,6 +178,7 @@ def _monthly_interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expe
 
 
 def _news_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "query", "period"]),
         gxe.ExpectColumnValuesToNotBeNull(column="stories"),
@@ -171,6 +189,7 @@ def _news_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
 
 
 def _document_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["document_number"]),
         gxe.ExpectColumnValuesToNotBeNull(column="title"),
@@ -217,6 +236,7 @@ def signal_status_suite(source: str, guards: str) -> SuiteSpec:
     out; the next run resumes) only warn."""
 
     def expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+        gxe = _gx_expectations()
         return [
             gxe.ExpectColumnToExist(column="status"),
             gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]),
