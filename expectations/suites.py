@@ -3,7 +3,8 @@
 
 A suite is a SuiteSpec: the raw table it reads, the columns that identify a row (for sample rows in failures),
 an optional `prepare` step that derives columns GX then checks (e.g. a day-over-day move not explained by a
-split), and the expectations, each marked blocking or warning.
+split), and the expectations. An expectation blocks unless it says otherwise: GX's own severity, CRITICAL by default,
+is what blocks; `severity=WARNING` makes a failure a warning.
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import great_expectations.expectations as gxe
 import pandas as pd
 
+from expectations.runner import WARNING
 from ingestion.registry import QualityThresholds
 
-BLOCK, WARN = True, False
+if TYPE_CHECKING:
+    import great_expectations.expectations as gxe
+
+# `severity=WARNING` is GX's own `severity` field of an expectation (great_expectations/expectations/
+# expectation.py, GX 1.24.1), given as its FailureSeverity value: CRITICAL, the default, blocks; WARNING does not.
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,15 @@ class SuiteInputs:
     related: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-Expectations = list[tuple[Any, bool]]
+Expectations = list["gxe.Expectation"]
+
+
+def _gx_expectations() -> ModuleType:
+    """GX's expectation classes, imported when a suite is built (as its check runs), not when the Definitions
+    load: the webserver, `ai-pulse status` and the other steps never pay for importing GX."""
+    import great_expectations.expectations as gxe
+
+    return gxe
 
 
 @dataclass(frozen=True)
@@ -66,20 +80,21 @@ class SuiteSpec:
 def table_health(spec: SuiteSpec, inputs: SuiteInputs, key_columns: list[str]) -> Expectations:
     """What every raw table owes: its key columns, unique keys, dates within [start_date, as_of], no sudden
     shrinking since the last validation, and (a warning) a newest date that is not stale."""
+    gxe = _gx_expectations()
     stale_days = inputs.thresholds.stale_after_days[spec.source]
     shrink_floor = 1
     if inputs.previous_rows:
         shrink_floor = max(1, int(inputs.previous_rows * (1 - inputs.thresholds.max_row_count_drop)))
     return [
-        *[(gxe.ExpectColumnToExist(column=c), BLOCK) for c in key_columns],
+        *[gxe.ExpectColumnToExist(column=c) for c in key_columns],
         (gxe.ExpectCompoundColumnsToBeUnique(column_list=key_columns) if len(key_columns) > 1
-         else gxe.ExpectColumnValuesToBeUnique(column=key_columns[0]), BLOCK),
-        (gxe.ExpectColumnValuesToNotBeNull(column=spec.date_column), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column=spec.date_column, min_value=inputs.start_date,
-                                           max_value=inputs.as_of), BLOCK),
-        (gxe.ExpectTableRowCountToBeBetween(min_value=shrink_floor), BLOCK),
-        (gxe.ExpectColumnMaxToBeBetween(column=spec.date_column,
-                                        min_value=inputs.as_of - dt.timedelta(days=stale_days)), WARN),
+         else gxe.ExpectColumnValuesToBeUnique(column=key_columns[0])),
+        gxe.ExpectColumnValuesToNotBeNull(column=spec.date_column),
+        gxe.ExpectColumnValuesToBeBetween(column=spec.date_column, min_value=inputs.start_date,
+                                          max_value=inputs.as_of),
+        gxe.ExpectTableRowCountToBeBetween(min_value=shrink_floor),
+        gxe.ExpectColumnMaxToBeBetween(column=spec.date_column,
+                                       min_value=inputs.as_of - dt.timedelta(days=stale_days), severity=WARNING),
     ]
 
 
@@ -99,19 +114,20 @@ def _unexplained_price_moves(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.Dat
 
 
 def _stock_price_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     limit = inputs.thresholds.max_unexplained_price_move
     return [
         *table_health(spec, inputs, ["ticker", "trade_date"]),
-        *[(gxe.ExpectColumnToExist(column=c), BLOCK) for c in ("open", "high", "low", "close", "adj_close", "volume")],
-        (gxe.ExpectColumnValuesToNotBeNull(column="close"), BLOCK),
-        *[(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True), BLOCK)
+        *[gxe.ExpectColumnToExist(column=c) for c in ("open", "high", "low", "close", "adj_close", "volume")],
+        gxe.ExpectColumnValuesToNotBeNull(column="close"),
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True)
           for c in ("open", "high", "low", "close")],
-        (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="close", or_equal=True,
-                                                    ignore_row_if="either_value_is_missing"), BLOCK),
-        (gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="close", column_B="low", or_equal=True,
-                                                    ignore_row_if="either_value_is_missing"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="unexplained_move", max_value=limit), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0), WARN),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="close", or_equal=True,
+                                                   ignore_row_if="either_value_is_missing"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="close", column_B="low", or_equal=True,
+                                                   ignore_row_if="either_value_is_missing"),
+        gxe.ExpectColumnValuesToBeBetween(column="unexplained_move", max_value=limit),
+        gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0, severity=WARNING),
     ]
 
 
@@ -125,54 +141,60 @@ def _star_drops(frame: pd.DataFrame, inputs: SuiteInputs) -> pd.DataFrame:
 
 
 def _star_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["repo", "observed_date"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="stars"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=0), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="star_drop", max_value=inputs.thresholds.max_star_drop), BLOCK),
+        gxe.ExpectColumnValuesToNotBeNull(column="stars"),
+        gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="star_drop", max_value=inputs.thresholds.max_star_drop),
     ]
 
 
 def _star_history_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["repo", "starred_date"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="stars_added"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="stars_added", min_value=0), BLOCK),
+        gxe.ExpectColumnValuesToNotBeNull(column="stars_added"),
+        gxe.ExpectColumnValuesToBeBetween(column="stars_added", min_value=0),
     ]
 
 
 def _interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "term", "observed_date"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="value"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0), BLOCK),
+        gxe.ExpectColumnValuesToNotBeNull(column="value"),
+        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0),
     ]
 
 
 def _monthly_interest_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "term", "period"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="views"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="views", min_value=0), BLOCK),
+        gxe.ExpectColumnValuesToNotBeNull(column="views"),
+        gxe.ExpectColumnValuesToBeBetween(column="views", min_value=0),
     ]
 
 
 def _news_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["source", "query", "period"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="stories"), BLOCK),
-        (gxe.ExpectColumnValuesToBeBetween(column="stories", min_value=0), BLOCK),
+        gxe.ExpectColumnValuesToNotBeNull(column="stories"),
+        gxe.ExpectColumnValuesToBeBetween(column="stories", min_value=0),
         # Algolia estimates a count when a query runs long; an estimate is worth knowing, not worth blocking.
-        (gxe.ExpectColumnValuesToNotBeInSet(column="exhaustive", value_set=[False]), WARN),
+        gxe.ExpectColumnValuesToNotBeInSet(column="exhaustive", value_set=[False], severity=WARNING),
     ]
 
 
 def _document_expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+    gxe = _gx_expectations()
     return [
         *table_health(spec, inputs, ["document_number"]),
-        (gxe.ExpectColumnValuesToNotBeNull(column="title"), BLOCK),
-        (gxe.ExpectColumnValuesToMatchRegex(column="document_number", regex=r"^[0-9A-Za-z-]+$"), BLOCK),
-        (gxe.ExpectColumnValuesToNotBeNull(column="html_url"), WARN),
+        gxe.ExpectColumnValuesToNotBeNull(column="title"),
+        gxe.ExpectColumnValuesToMatchRegex(column="document_number", regex=r"^[0-9A-Za-z-]+$"),
+        gxe.ExpectColumnValuesToNotBeNull(column="html_url", severity=WARNING),
     ]
 
 
@@ -214,11 +236,12 @@ def signal_status_suite(source: str, guards: str) -> SuiteSpec:
     out; the next run resumes) only warn."""
 
     def expectations(spec: SuiteSpec, inputs: SuiteInputs) -> Expectations:
+        gxe = _gx_expectations()
         return [
-            (gxe.ExpectColumnToExist(column="status"), BLOCK),
-            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]), BLOCK),
-            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["no_data"]), WARN),
-            (gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["deferred"]), WARN),
+            gxe.ExpectColumnToExist(column="status"),
+            gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["failed"]),
+            gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["no_data"], severity=WARNING),
+            gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["deferred"], severity=WARNING),
         ]
 
     return SuiteSpec(name=f"{source}_signal_status", source=source, table="signal_status",

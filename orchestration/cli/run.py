@@ -63,6 +63,7 @@ def _execute(settings: Any) -> Any:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.defs.quality import AFTER_RUN, DATA_DOCS_TAG, render_run_data_docs
     from orchestration.lib.runs import close_abandoned_runs, process_tags
 
     logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
@@ -80,8 +81,12 @@ def _execute(settings: Any) -> Any:
         instance = DagsterInstance.get()
         for run_id in close_abandoned_runs(instance):
             _alert_failed_run(run_id, settings.warehouse)
-        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse), **process_tags()}
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
+        tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse),
+                DATA_DOCS_TAG: AFTER_RUN, **process_tags()}
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
+        # Every step ran in this process, so the run's end is here: its Data Docs are rendered once.
+        render_run_data_docs(settings.warehouse, result.run_id)
+        return result
 
 
 def _alert_failed_run(run_id: str, warehouse: Warehouse) -> None:

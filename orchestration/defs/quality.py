@@ -3,10 +3,15 @@
 A failed blocking expectation stops every asset downstream of the checked table, and the run fails with the
 suite, the expectation and sample offending rows in its message. Every result is kept in
 `quality.check_results` and rendered into GX Data Docs under the warehouse's folder.
+
+Whether an expectation blocks is Great Expectations' own severity (expectations/suites.py): a failed CRITICAL
+expectation fails its suite's check with Dagster's ERROR severity, which stops what is downstream; a failed
+WARNING one is reported in the check's description and metadata and stops nothing.
 """
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -21,10 +26,11 @@ from dagster import (
     asset_check,
 )
 
-from expectations.runner import SuiteOutcome, validate_frame
+from expectations.runner import CRITICAL, SuiteOutcome, render_data_docs, validate_frame
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.defs.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.defs.resources import PulseResource, Runtime
+from orchestration.lib.settings import Warehouse
 from orchestration.lib.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
@@ -35,6 +41,19 @@ CHECK_RESULTS_SPEC = AssetSpec(
     CHECK_RESULTS, group_name="quality", owners=["team:ai-pulse"], kinds={"great_expectations", "duckdb"},
     description="One row per expectation of every Great Expectations validation of every run (run id, asset, "
                 "suite, expectation, success, observed value, checked at): the quality history behind P10.")
+# A run tagged so (`ai-pulse run`, which executes every step in one process) leaves Data Docs to
+# `render_run_data_docs` after its last step: one render of the index for the run instead of one per suite.
+DATA_DOCS_TAG, AFTER_RUN = "ai_pulse/data_docs", "after_run"
+
+
+def quality_root(warehouse: Warehouse) -> Path:
+    """The GX project (validation results, Data Docs) beside the warehouse."""
+    return warehouse.parent / "quality"
+
+
+def render_run_data_docs(warehouse: Warehouse, run_id: str) -> Path | None:
+    """Render the Data Docs of every suite the run validated, and their index, once."""
+    return render_data_docs(quality_root(warehouse), run_id)
 
 
 def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
@@ -49,8 +68,9 @@ def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFra
     return frame
 
 
-def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
-    """Validate one raw table with its suite, against the registry's thresholds and the run's dates."""
+def run_suite(runtime: Runtime, spec: SuiteSpec, run_id: str, render_docs: bool = True) -> SuiteOutcome:
+    """Validate one raw table with its suite, against the registry's thresholds and the run's dates; the result
+    is stored under the run's id, and rendered into Data Docs now unless `render_docs` is off."""
     warehouse = runtime.settings.warehouse
     if not runtime.registry.signals_for(spec.source):
         return SuiteOutcome(spec.name, 0, [], note=f"nothing to check: no {spec.source} signals are registered")
@@ -64,7 +84,8 @@ def run_suite(runtime: Runtime, spec: SuiteSpec) -> SuiteOutcome:
     if spec.prepare is not None and not frame.empty:
         frame = spec.prepare(frame, inputs)
     return validate_frame(spec.name, frame, spec.expectations(spec, inputs), spec.id_columns,
-                          docs_root=warehouse.parent / "quality", empty_reason=empty_reason)
+                          docs_root=quality_root(warehouse), run_name=run_id, empty_reason=empty_reason,
+                          render_docs=render_docs)
 
 
 def _nothing_answered(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> str | None:
@@ -80,6 +101,15 @@ def _nothing_answered(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> str | 
         return None
     return (f"all {sum(counts.values())} {spec.dataset} signals answered no data or were deferred "
             f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}); nothing to check")
+
+
+def check_severity(outcome: SuiteOutcome) -> AssetCheckSeverity:
+    """GX's severity of the suite's worst failure as Dagster's: CRITICAL is ERROR, which a blocking check turns
+    into a stop (dagster/_core/execution/plan/execute_step.py, 1.13: only a failed ERROR evaluation blocks);
+    WARNING and INFO are WARN. A suite whose failures are all warnings passes: its check carries the whole suite,
+    and Dagster would show a failed WARN check as failed."""
+    failed = {o.severity for o in outcome.outcomes if not o.success}
+    return AssetCheckSeverity.ERROR if CRITICAL in failed else AssetCheckSeverity.WARN
 
 
 def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
@@ -102,7 +132,7 @@ def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         metadata["data_docs"] = MetadataValue.url(outcome.docs_index.as_uri())
     return AssetCheckResult(
         passed=outcome.success,
-        severity=AssetCheckSeverity.ERROR,
+        severity=check_severity(outcome),
         description=outcome.summary()[:2000],
         metadata=metadata,
     )
@@ -119,7 +149,8 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
                              "blocks everything downstream when a blocking expectation fails.")
     def _check(context: AssetCheckExecutionContext, pulse: PulseResource) -> AssetCheckResult:
         runtime = pulse.runtime
-        outcome = run_suite(runtime, spec)
+        outcome = run_suite(runtime, spec, context.run.run_id,
+                            render_docs=context.run.tags.get(DATA_DOCS_TAG) != AFTER_RUN)
         with connect(runtime.settings.warehouse, read_only=False) as con:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         context.op_execution_context.log_event(AssetMaterialization(

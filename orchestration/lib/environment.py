@@ -38,6 +38,13 @@ TELEMETRY_OFF = {
 }
 
 
+# (module, message) of warnings that say nothing to act on. sqlglot (through dlt) loads its optional Rust tokenizer
+# when installed, and that package now announces its own deprecation at import.
+KNOWN_HARMLESS_WARNINGS = [
+    ("sqlglotrs", "sqlglotrs is deprecated"),
+]
+
+
 def configure_environment() -> Path:
     """Turn analytics off everywhere and point DAGSTER_HOME at the project (unless already set)."""
     for key, value in TELEMETRY_OFF.items():
@@ -48,10 +55,11 @@ def configure_environment() -> Path:
     current = config.read_text(encoding="utf-8") if config.exists() else None
     if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML, encoding="utf-8")
+    # Deprecations stay visible: one that touches an API this project calls is a change to make. Only warnings
+    # named here, known harmless and out of the project's hands, are silenced, each by its module and message.
+    for module, message in KNOWN_HARMLESS_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, module=module)
     # Library chatter that says nothing to the person running the pipeline.
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", message=".*is a preview.*")
-    warnings.filterwarnings("ignore", message=".*beta.*")
     for noisy in ("great_expectations", "dlt", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return home

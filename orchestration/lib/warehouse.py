@@ -9,12 +9,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from expectations.runner import SuiteOutcome
 from orchestration.lib.settings import HostedWarehouse, Warehouse
+
+if TYPE_CHECKING:  # the suites' outcome, only as a type: reading the warehouse must not import GX or pandas
+    from expectations.runner import SuiteOutcome
 
 
 class WarehouseBusy(RuntimeError):
