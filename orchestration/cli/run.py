@@ -12,6 +12,7 @@ from typing import Any
 
 from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, fail
 from orchestration.cli.terminal import format_table
+from orchestration.lib.local_faults import dagster_home, logs_folder, require, warehouse_folder
 from orchestration.lib.settings import Warehouse
 
 
@@ -32,6 +33,8 @@ def run_command(args: argparse.Namespace) -> int:
             read_snapshot(settings.snapshot_dir)
     except (ConfigError, RegistryError, SnapshotError) as exc:
         return fail(str(exc), EXIT_CONFIG)
+    # Read-only, missing or full before anything starts (a LocalFault, exit 2), not half-way through.
+    require(dagster_home(), warehouse_folder(settings.warehouse), logs_folder(settings.warehouse))
     # Imported once the inputs are known good: it brings in DuckDB and the data stack (~120 MB, ~0.4 s).
     from orchestration.lib.warehouse import WarehouseBusy, WarehouseError, writer_lock
 

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT
+from orchestration.lib.local_faults import dagster_home, explained
 
 GENERATED_MARK = "# Project-local Dagster instance"  # how every generated file begins, older ones included
 DAGSTER_YAML = f"""\
@@ -39,15 +40,17 @@ TELEMETRY_OFF = {
 
 
 def configure_environment() -> Path:
-    """Turn analytics off everywhere and point DAGSTER_HOME at the project (unless already set)."""
+    """Turn analytics off everywhere and point DAGSTER_HOME at the project (unless already set); a home that
+    cannot be written raises LocalFault."""
     for key, value in TELEMETRY_OFF.items():
         os.environ[key] = value
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    current = config.read_text(encoding="utf-8") if config.exists() else None
-    if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    with explained(dagster_home(home)):  # a read-only or full home: one sentence (LocalFault), exit 2
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        current = config.read_text(encoding="utf-8") if config.exists() else None
+        if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
+            config.write_text(DAGSTER_YAML, encoding="utf-8")
     # Library chatter that says nothing to the person running the pipeline.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message=".*is a preview.*")
