@@ -22,6 +22,7 @@ from orchestration.lib.settings import Warehouse
 PROBE_BYTES = 4096  # one page: a full disk refuses it, and it costs nothing to write and remove
 # What Dagster writes under its home: run and event storage, schedules, compute logs, alert claims.
 DAGSTER_HOME_PARTS = ("history", "history/runs", "schedules", "storage", "alerts_sent")
+ANOTHER_WAREHOUSE_DISK = "move the warehouse to another disk (--warehouse or AI_PULSE_WAREHOUSE)"
 
 
 class LocalFault(RuntimeError):
@@ -36,11 +37,12 @@ class Place:
     path: Path
     headline: str  # the sentence's start: "cannot use the Dagster home /x (DAGSTER_HOME)"
     fix: str  # what to do when it cannot be written, e.g. "point DAGSTER_HOME at a writable folder"
+    elsewhere: str  # how to move it to another disk, e.g. "point DAGSTER_HOME at another disk"
     parts: tuple[str, ...] = ()  # sub-folders written too, probed when they exist
 
     def with_parts(self) -> list[Place]:
         """This place and those of its parts that exist."""
-        return [self, *(Place(self.path / part, self.headline, self.fix) for part in self.parts
+        return [self, *(Place(self.path / part, self.headline, self.fix, self.elsewhere) for part in self.parts
                         if (self.path / part).is_dir())]
 
 
@@ -49,7 +51,7 @@ def dagster_home(home: Path | None = None) -> Place:
     path = Path(home or os.environ.get("DAGSTER_HOME", "")).resolve()
     return Place(path, f"cannot use the Dagster home {path} (DAGSTER_HOME)",
                  "point DAGSTER_HOME at a writable folder (the default is .dagster/ in the project)",
-                 DAGSTER_HOME_PARTS)
+                 "point DAGSTER_HOME at a folder on another disk", DAGSTER_HOME_PARTS)
 
 
 def warehouse_folder(warehouse: Warehouse) -> Place:
@@ -57,21 +59,23 @@ def warehouse_folder(warehouse: Warehouse) -> Place:
     headline = f"cannot write beside the warehouse {warehouse}" if warehouse.exists() else \
         f"cannot create the warehouse at {warehouse}"
     return Place(Path(warehouse.parent), headline, "choose a writable path with --warehouse or AI_PULSE_WAREHOUSE, "
-                                                   "or make that folder writable")
+                                                   "or make that folder writable", ANOTHER_WAREHOUSE_DISK)
 
 
 def logs_folder(warehouse: Warehouse) -> Place:
     """`<warehouse dir>/logs`: the last run's dbt lines and alerts.log."""
     path = Path(warehouse.parent) / "logs"
     return Place(path, f"cannot write the run logs (last_run.log, alerts.log) in {path}",
-                 "make that folder writable, remove it so the next run recreates it, or choose another --warehouse")
+                 "make that folder writable, remove it so the next run recreates it, or choose another --warehouse",
+                 ANOTHER_WAREHOUSE_DISK)
 
 
 def warehouse_lock(warehouse: Warehouse) -> Place:
     """The lock file beside the warehouse that lets one run write at a time."""
     path = warehouse.with_name(warehouse.name + ".lock")
     return Place(path, f"cannot take the lock {path} of the warehouse {warehouse}",
-                 "make the lock file and its folder writable, or remove the file when no run is going")
+                 "make the lock file and its folder writable, or remove the file when no run is going",
+                 ANOTHER_WAREHOUSE_DISK)
 
 
 def cause(exc: OSError) -> str:
@@ -92,7 +96,7 @@ def cause(exc: OSError) -> str:
 def remedy(place: Place, exc: OSError) -> str:
     """What to do: free space for a full disk or a quota, raise the limit for EFBIG, else the place's own fix."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"free some space on that disk, or {place.fix}"
+        return f"free some space on that disk, or {place.elsewhere}"
     if exc.errno == errno.EFBIG:
         return "raise the limit (ulimit -f unlimited) and run again"
     return place.fix
@@ -130,7 +134,9 @@ def probe(place: Place) -> str | None:
     try:
         descriptor = os.open(probe_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(descriptor, b"\0" * PROBE_BYTES)
+            page = memoryview(b"\0" * PROBE_BYTES)
+            while page:  # a file-size limit first shortens a write, and refuses (EFBIG) only the next one
+                page = page[os.write(descriptor, page):]
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
