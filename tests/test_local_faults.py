@@ -208,3 +208,26 @@ def test_a_second_run_while_one_is_going_exits_3_naming_the_holder(
     assert fault_line(second) == (f"ai-pulse: warehouse {warehouse} is busy: ai-pulse run (pid {running.pid}) is "
                                   "writing to it; wait for that run to finish, or use another --warehouse")
     assert running.poll() is None, "the first run goes on"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("namespaces")
+def test_a_disk_that_fills_up_during_a_run_fails_it_with_one_closing_sentence_and_the_warehouse_still_opens(
+        pulse_env: dict[str, str], write_registry, tmp_path: Path) -> None:
+    from tests.test_pipeline import P04_SIGNALS
+
+    warehouse = Path(pulse_env["AI_PULSE_WAREHOUSE"])
+    warehouse.parent.mkdir(parents=True)
+    env = {**pulse_env, "AI_PULSE_REGISTRY": str(write_registry(P04_SIGNALS))}
+    # 12 MB pass the probes, and run out while the first loads write (a three-ticker warehouse takes ~40 MB).
+    opens = f"{AI_PULSE} sql 'select count(*) > 0 as opens from information_schema.tables' --format csv"  # noqa: S608
+    result = invoke(("run", "--snapshot", str(p04_snapshot(tmp_path / "snapshot"))), env,
+                    wrapper=in_namespace(f"mount -t tmpfs -o size=12m tmpfs {warehouse.parent}", then=opens))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ai-pulse: the run failed; nothing downstream of the failure was rebuilt: cannot write beside the "
+        f"warehouse {warehouse}: {warehouse.parent} is on a full disk (no space left on device); free some space on "
+        f"that disk, or {ANOTHER_DISK}")
+    assert "FAILED step load_stocks" in result.stderr
+    assert result.stdout.split()[-2:] == ["opens", "true"], "the warehouse file still opens"

@@ -52,7 +52,16 @@ def _configure_logging(level: int) -> None:
     # Libraries (Dagster, GX, alembic) raise their own loggers' levels after import, so the gate is the handler.
     library_handler = logging.StreamHandler(sys.stderr)
     library_handler.setLevel(logging.WARNING)
+    # dlt prints its warnings through a handler of its own, each with a traceback (a full disk makes dozens):
+    # its lines stay, the tracebacks go; the failed step keeps the whole error in the Dagster event log.
+    logging.getLogger("dlt").addFilter(_without_traceback)
     logging.basicConfig(level=logging.WARNING, handlers=[library_handler], force=True)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """A logging filter keeping the record but not its traceback."""
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+    return True
 
 
 def _verbosity(default: Any) -> argparse.ArgumentParser:

@@ -148,6 +148,20 @@ def probe(place: Place) -> str | None:
     return None
 
 
+# The errors a step can meet on a local disk that no retry or code change mends; found in a failure's text by
+# their system message (DuckDB and dlt report them without the errno).
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+
+
+def fault_in(failures: list[str], place: Place) -> str | None:
+    """The sentence for the first disk fault named in a run's failure lines (a disk that filled up half-way), or
+    None when no failure is one."""
+    for number in DISK_ERRNOS:
+        if any(os.strerror(number) in failure for failure in failures):
+            return sentence(place, OSError(number, os.strerror(number)))
+    return None
+
+
 def require(*places: Place) -> None:
     """Probe every place a command is about to write (and its parts); raise a LocalFault for the first that
     cannot be written."""
