@@ -55,6 +55,9 @@ def _configure_logging(level: int) -> None:
     # dlt prints its warnings through a handler of its own, each with a traceback (a full disk makes dozens):
     # its lines stay, the tracebacks go; the failed step keeps the whole error in the Dagster event log.
     logging.getLogger("dlt").addFilter(_without_traceback)
+    # A log file that can no longer be written (dbt's, on a full disk) would print "--- Logging error ---" and a
+    # traceback for every line; the run's outcome names the fault once instead (logging.raiseExceptions, Python docs).
+    logging.raiseExceptions = False
     logging.basicConfig(level=logging.WARNING, handlers=[library_handler], force=True)
 
 
