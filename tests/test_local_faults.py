@@ -230,4 +230,4 @@ def test_a_disk_that_fills_up_during_a_run_fails_it_with_one_closing_sentence_an
         f"warehouse {warehouse}: {warehouse.parent} is on a full disk (no space left on device); free some space on "
         f"that disk, or {ANOTHER_DISK}")
     assert "FAILED step load_stocks" in result.stderr
-    assert result.stdout.split()[-2:] == ["opens", "true"], "the warehouse file still opens"
+    assert result.stdout.split()[-2:] == ["opens", "True"], "the warehouse file still opens"
