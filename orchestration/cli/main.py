@@ -74,7 +74,8 @@ def _verbosity(default: Any) -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", default=default, help="only warnings and the result")
     verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
                            help="every step's detail (each signal, dbt's own lines), also in CI; this is the "
-                                "default on a terminal, while CI=true or redirected output gets one line per step")
+                                "default on a terminal (with a live step counter), while CI=true or redirected "
+                                "output gets one line per step")
     return parser
 
 
