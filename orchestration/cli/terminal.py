@@ -110,20 +110,21 @@ class StepCounter:
         self._task = self._progress.add_task("starting", total=total)
         self._running: list[str] = []
         self._repointed: list[logging.StreamHandler[Any]] = []
+        self._stderr: TextIO = sys.stderr
 
     def __enter__(self) -> StepCounter:
-        original = sys.stderr
+        self._stderr = sys.stderr
         self._progress.start()  # sys.stderr is now the proxy
         handlers = [*logging.getLogger("ai_pulse").handlers, *logging.getLogger().handlers]
-        self._repointed = [h for h in handlers if isinstance(h, logging.StreamHandler) and h.stream is original]
+        self._repointed = [h for h in handlers if isinstance(h, logging.StreamHandler) and h.stream is self._stderr]
         for handler in self._repointed:
             handler.setStream(sys.stderr)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        self._progress.stop()  # sys.stderr is the terminal again
         for handler in self._repointed:
-            handler.setStream(sys.stderr)
+            handler.setStream(self._stderr)
 
     def on_event(self, entry: Any) -> None:
         """A Dagster event log entry of the run (the instance's event listener)."""
