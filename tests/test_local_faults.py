@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +101,32 @@ def test_a_read_only_dagster_home_is_one_sentence_for_every_command(
         path = refused if initialised else home / "dagster.yaml"
         assert fault_line(result) == f"ai-pulse: cannot use the Dagster home {home} (DAGSTER_HOME): {path} " \
                                      f"{READ_ONLY}; {HOME_FIX}", command
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder every user may read but only root may write (pytest's own temporary folders are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="ai_pulse_shared_"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_dagster_home_this_user_may_not_write_is_one_sentence(pulse_env: dict[str, str],
+                                                                  shared_folder: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("switching to the user nobody needs root; as another user a chmod'ed folder shows the same")
+    home = shared_folder / "dagster_home"
+    home.mkdir()
+    env = {**pulse_env, "DAGSTER_HOME": str(home)}
+    assert invoke(("signals",), env).returncode == 0  # dagster.yaml written as root: only its reader is nobody
+    as_nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    result = invoke(("run",), env, timeout=120, wrapper=as_nobody)
+    assert result.returncode == 2
+    assert fault_line(result) == (f"ai-pulse: cannot use the Dagster home {home} (DAGSTER_HOME): {home} is not "
+                                  f"writable by this user (permission denied); {HOME_FIX}")
 
 
 @pytest.mark.usefixtures("namespaces")
