@@ -120,13 +120,20 @@ def test_a_dagster_home_this_user_may_not_write_is_one_sentence(pulse_env: dict[
         pytest.skip("switching to the user nobody needs root; as another user a chmod'ed folder shows the same")
     home = shared_folder / "dagster_home"
     home.mkdir()
-    env = {**pulse_env, "DAGSTER_HOME": str(home)}
+    env = {**pulse_env, "DAGSTER_HOME": str(home), "AI_PULSE_WAREHOUSE": str(shared_folder / "ai_pulse.duckdb")}
     assert invoke(("signals",), env).returncode == 0  # dagster.yaml written as root: only its reader is nobody
     as_nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
     result = invoke(("run",), env, timeout=120, wrapper=as_nobody)
     assert result.returncode == 2
     assert fault_line(result) == (f"ai-pulse: cannot use the Dagster home {home} (DAGSTER_HOME): {home} is not "
-                                  f"writable by this user (permission denied); {HOME_FIX}")
+                                  f"writable by this user, or not reachable (permission denied); {HOME_FIX}")
+    # pytest's temporary folders are root's alone: a warehouse there cannot even be looked at by nobody.
+    hidden = pulse_env["AI_PULSE_WAREHOUSE"]
+    result = invoke(("run", "--warehouse", hidden), env, timeout=120, wrapper=as_nobody)
+    assert result.returncode == 2
+    assert fault_line(result) == (f"ai-pulse: cannot reach the warehouse {hidden}: {hidden} is not writable by this "
+                                  "user, or not reachable (permission denied); choose a path this user may open with "
+                                  "--warehouse or AI_PULSE_WAREHOUSE, or give the user access to it")
 
 
 @pytest.mark.usefixtures("namespaces")

@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestration.lib.settings import Warehouse
+if TYPE_CHECKING:  # settings resolves the warehouse path with these sentences: no import at run time
+    from orchestration.lib.settings import Warehouse
 
 PROBE_BYTES = 4096  # one page: a full disk refuses it, and it costs nothing to write and remove
 # What Dagster writes under its home: run and event storage, schedules, compute logs, alert claims.
@@ -62,6 +64,14 @@ def warehouse_folder(warehouse: Warehouse) -> Place:
                                                    "or make that folder writable", ANOTHER_WAREHOUSE_DISK)
 
 
+def warehouse_path(path: Path) -> Place:
+    """The warehouse's path itself, when even looking at it is refused (a folder on the way this user may not
+    open)."""
+    return Place(path, f"cannot reach the warehouse {path}", "choose a path this user may open with --warehouse or "
+                                                             "AI_PULSE_WAREHOUSE, or give the user access to it",
+                 ANOTHER_WAREHOUSE_DISK)
+
+
 def logs_folder(warehouse: Warehouse) -> Place:
     """`<warehouse dir>/logs`: the last run's dbt lines and alerts.log."""
     path = Path(warehouse.parent) / "logs"
@@ -82,7 +92,7 @@ def cause(exc: OSError) -> str:
     """Why the operating system refused, in words."""
     return {
         errno.EROFS: "is on a read-only file system",
-        errno.EACCES: "is not writable by this user (permission denied)",
+        errno.EACCES: "is not writable by this user, or not reachable (permission denied)",
         errno.EPERM: "may not be changed by this user (operation not permitted)",
         errno.ENOSPC: "is on a full disk (no space left on device)",
         errno.EDQUOT: "is on a disk where this user's quota is used up",
