@@ -79,10 +79,11 @@ def isolated_env(root: Path, guard_dir: Path) -> dict[str, str]:
 
 
 def invoke(args: tuple[str, ...], env: dict[str, str], timeout: float = 600,
-           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `ai-pulse ARGS` as a user would; asserts afterwards that no network connection was attempted."""
-    completed = subprocess.run([str(AI_PULSE), *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-                               timeout=timeout, check=False, input=stdin)
+           stdin: str | None = None, wrapper: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run `ai-pulse ARGS` as a user would (through `wrapper`, a command that runs its arguments, when given);
+    asserts afterwards that no network connection was attempted."""
+    completed = subprocess.run([*wrapper, str(AI_PULSE), *args], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                               text=True, timeout=timeout, check=False, input=stdin)
     network_log = Path(env["AI_PULSE_NETWORK_LOG"])
     attempts = network_log.read_text() if network_log.exists() else ""
     assert attempts == "", f"ai-pulse {' '.join(args)} tried to open network connections:\n{attempts}"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli.status import next_scheduled_run
-from orchestration.cli.terminal import progress_level
-from tests.conftest import BundledRun, CliRunner, query
+from orchestration.cli.terminal import progress_level, shows_live_progress
+from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, CliRunner, query
 
 
 def test_status_without_a_warehouse_or_runs_says_so_and_exits_0(run_cli: CliRunner, tmp_path: Path) -> None:
@@ -40,9 +40,12 @@ def test_progress_is_detailed_on_a_terminal_and_one_line_per_step_in_ci(monkeypa
     assert progress_level(False, False, Terminal()) == logging.DEBUG
     assert progress_level(False, False, io.StringIO()) == logging.INFO, "redirected output"
     assert progress_level(True, False, Terminal()) == logging.WARNING
+    assert shows_live_progress(False, Terminal()) and not shows_live_progress(True, Terminal())
+    assert not shows_live_progress(False, io.StringIO()), "no counter in a redirected log"
     monkeypatch.setenv("CI", "true")
     assert progress_level(False, False, Terminal()) == logging.INFO
     assert progress_level(False, True, Terminal()) == logging.DEBUG, "-v beats CI"
+    assert not shows_live_progress(False, Terminal()), "no counter in CI, even on a terminal"
 
 
 @pytest.mark.slow
@@ -77,5 +80,62 @@ def test_a_run_prints_one_progress_line_per_step_when_output_is_not_a_terminal(b
     assert re.search(r"^\[dbt stocks\] \d+ models built, (\d+) of \1 tests passed", progress, re.M)
     assert re.search(r"^\[report\] 15 predictions, \d+ charts from \d+ indicator tables", progress, re.M)
     assert "[stocks] 1/" not in progress and "START sql" not in progress, "detail stays out of CI logs"
+    assert not re.search(r"\[\d+/\d+\]", progress), "no live step counter when output is not a terminal"
     run_log = bundled_run.warehouse.parent / "logs" / "last_run.log"
     assert "OK created sql table model marts.prediction_scorecard" in run_log.read_text(encoding="utf-8")
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str], timeout: float = 900) -> tuple[int, str]:
+    """Run `ai-pulse ARGS` with a pseudo-terminal (120 columns) as its stdin, stdout and stderr, as a person at a
+    terminal would; returns the exit status and everything the terminal received."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+    import time
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen([str(AI_PULSE), *args], env={**env, "TERM": "xterm-256color"}, cwd=PROJECT_ROOT,
+                               stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
+    os.close(terminal)
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:  # EIO: the terminal's other end closed, the command has ended
+                    break
+                if not chunk:
+                    break
+                received += chunk
+            elif process.poll() is not None:
+                break
+    finally:
+        os.close(controller)
+    return process.wait(timeout=60), received.decode("utf-8", errors="replace")
+
+
+@pytest.mark.slow
+def test_a_run_on_a_terminal_shows_a_live_step_counter(write_registry, pulse_env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    from tests.test_pipeline import P04_SIGNALS, p04_snapshot
+
+    env = {key: value for key, value in pulse_env.items() if key != "CI"}
+    env["AI_PULSE_REGISTRY"] = str(write_registry(P04_SIGNALS))
+    status, screen = run_on_a_terminal(["run", "--snapshot", str(p04_snapshot(tmp_path / "s"))], env)
+    assert status == 0, screen
+    counts = [(int(done), int(total)) for done, total in re.findall(r"\[(\d+)/(\d+)\]", screen)]
+    assert counts, f"no step counter on the terminal:\n{screen}"
+    totals = {total for _, total in counts}
+    assert len(totals) == 1 and totals.pop() > 10, "one total: every step of the job"
+    done = [d for d, _ in counts]
+    assert done == sorted(done) and done[-1] > done[0], "the counter moves forward as steps finish"
+    assert "\r" in screen or "\x1b[" in screen, "it is redrawn in place, not printed line after line"
+    # The progress lines and the scorecard still reach the terminal above it.
+    assert "[stocks] 3 chart signals fetched" in screen and "AI Pulse scorecard" in screen

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import math
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ingestion.snapshot import SnapshotError, load_manifest, read_snapshot
 from ingestion.stocks import CLIENT_NEEDS as STOCKS_NEEDS
 from ingestion.stocks import fetch_chart
 from ingestion.trends import fetch_pageviews
+from orchestration.lib import local_faults
 from orchestration.lib.settings import ConfigError, HostedWarehouse, RunSettings, resolve_settings
 
 RATE_LIMIT_URL = "https://api.github.com/rate_limit"  # does not count against the primary limit (GitHub REST docs)
@@ -80,10 +80,11 @@ def check_warehouse(settings: RunSettings) -> list[Finding]:
         return [Finding("warehouse", OK, f"{warehouse} (MotherDuck; the token comes from MOTHERDUCK_TOKEN)")]
     findings = []
     folder = warehouse.parent
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is None or not os.access(existing, os.W_OK | os.X_OK):
-        return [Finding("warehouse", PROBLEM, f"cannot write in {existing or folder} (for {warehouse})",
-                        "choose a writable path with --warehouse or AI_PULSE_WAREHOUSE")]
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    for place in (local_faults.warehouse_folder(warehouse), local_faults.logs_folder(warehouse)):
+        problem = local_faults.probe(place)
+        if problem:
+            return [_local_fault("warehouse", problem)]
     lock = warehouse.with_name(warehouse.name + ".lock")
     if lock.exists():
         try:
@@ -94,8 +95,8 @@ def check_warehouse(settings: RunSettings) -> list[Finding]:
             findings.append(Finding("warehouse", WARN, f"a run holds {lock} right now",
                                     "wait for it to finish; a second run would exit 3"))
         except OSError as exc:
-            findings.append(Finding("warehouse", PROBLEM, f"cannot open the lock {lock}: {exc.strerror}",
-                                    "make the file writable or remove it when no run is going"))
+            lock_fault = local_faults.sentence(local_faults.warehouse_lock(warehouse), exc)
+            findings.append(_local_fault("warehouse", lock_fault))
     if warehouse.exists():
         import duckdb
 
@@ -119,11 +120,18 @@ def check_warehouse(settings: RunSettings) -> list[Finding]:
 
 
 def check_dagster_home() -> list[Finding]:
-    home = Path(os.environ.get("DAGSTER_HOME", ""))
-    if not home.is_dir() or not os.access(home, os.W_OK | os.X_OK):
-        return [Finding("dagster home", PROBLEM, f"DAGSTER_HOME {home} is not a writable folder",
-                        "point DAGSTER_HOME at a writable folder (the default is .dagster/ in the project)")]
-    return [Finding("dagster home", OK, f"{home} (run history, schedules)")]
+    home = local_faults.dagster_home()
+    for place in home.with_parts():
+        problem = local_faults.probe(place)
+        if problem:
+            return [_local_fault("dagster home", problem)]
+    return [Finding("dagster home", OK, f"{home.path} (run history, schedules)")]
+
+
+def _local_fault(area: str, sentence: str) -> Finding:
+    """A local fault's sentence (orchestration/lib/local_faults.py) as a finding: its fix follows the `;`."""
+    text, _, fix = sentence.partition("; ")
+    return Finding(area, PROBLEM, text, fix)
 
 
 Probe = Callable[[HttpClient, str, dt.date], str]

@@ -18,6 +18,7 @@ from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from orchestration.cli.run import run_command
 from orchestration.cli.terminal import format_table, progress_level
 from orchestration.lib.environment import configure_environment
+from orchestration.lib.local_faults import LocalFault
 
 DEFAULT_SQL_TIMEOUT_S = 300.0  # `ai-pulse sql --timeout`: see its help
 
@@ -31,9 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_CONFIG
-    configure_environment()
-    _configure_logging(progress_level(args.quiet, args.verbose))
-    return int(args.handler(args) or EXIT_OK)
+    try:
+        configure_environment()
+        _configure_logging(progress_level(args.quiet, args.verbose))
+        return int(args.handler(args) or EXIT_OK)
+    except LocalFault as exc:  # a folder or file on this machine that cannot be written: one sentence
+        return fail(str(exc), EXIT_CONFIG)
 
 
 def _configure_logging(level: int) -> None:
@@ -48,7 +52,19 @@ def _configure_logging(level: int) -> None:
     # Libraries (Dagster, GX, alembic) raise their own loggers' levels after import, so the gate is the handler.
     library_handler = logging.StreamHandler(sys.stderr)
     library_handler.setLevel(logging.WARNING)
+    # dlt prints its warnings through a handler of its own, each with a traceback (a full disk makes dozens):
+    # its lines stay, the tracebacks go; the failed step keeps the whole error in the Dagster event log.
+    logging.getLogger("dlt").addFilter(_without_traceback)
+    # A log file that can no longer be written (dbt's, on a full disk) would print "--- Logging error ---" and a
+    # traceback for every line; the run's outcome names the fault once instead (logging.raiseExceptions, Python docs).
+    logging.raiseExceptions = False
     logging.basicConfig(level=logging.WARNING, handlers=[library_handler], force=True)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """A logging filter keeping the record but not its traceback."""
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+    return True
 
 
 def _verbosity(default: Any) -> argparse.ArgumentParser:
@@ -58,7 +74,8 @@ def _verbosity(default: Any) -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", default=default, help="only warnings and the result")
     verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
                            help="every step's detail (each signal, dbt's own lines), also in CI; this is the "
-                                "default on a terminal, while CI=true or redirected output gets one line per step")
+                                "default on a terminal (with a live step counter), while CI=true or redirected "
+                                "output gets one line per step")
     return parser
 
 
@@ -158,12 +175,15 @@ def _seconds(text: str) -> float:
 
 def _cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.cli.webui import PortBusy, serve
+    from orchestration.lib.local_faults import dagster_home, logs_folder, require, warehouse_folder
     from orchestration.lib.settings import ConfigError, resolve_settings
 
     try:
         settings = resolve_settings()
     except ConfigError as exc:
         return fail(str(exc), EXIT_CONFIG)
+    # The webserver, the daemon and the runs they launch write all of these.
+    require(dagster_home(), warehouse_folder(settings.warehouse), logs_folder(settings.warehouse))
     try:
         return serve(args.port, settings.warehouse)
     except PortBusy as exc:
@@ -203,9 +223,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from orchestration.cli.status import collect_status, format_status
+    from orchestration.lib.local_faults import dagster_home, require
     from orchestration.lib.settings import ConfigError, resolve_warehouse
     from orchestration.lib.warehouse import WarehouseBusy
 
+    require(dagster_home())  # Dagster's run storage opens read-write, even to read the last run
     try:
         warehouse = resolve_warehouse(args.warehouse)
         print(format_status(collect_status(warehouse)))

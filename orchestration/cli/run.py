@@ -8,10 +8,12 @@ import contextlib
 import logging
 import os
 import sys
+import uuid
 from typing import Any
 
 from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, fail
-from orchestration.cli.terminal import format_table
+from orchestration.cli.terminal import StepCounter, format_table, shows_live_progress
+from orchestration.lib.local_faults import dagster_home, fault_in, logs_folder, require, warehouse_folder
 from orchestration.lib.settings import Warehouse
 
 
@@ -32,6 +34,8 @@ def run_command(args: argparse.Namespace) -> int:
             read_snapshot(settings.snapshot_dir)
     except (ConfigError, RegistryError, SnapshotError) as exc:
         return fail(str(exc), EXIT_CONFIG)
+    # Read-only, missing or full before anything starts (a LocalFault, exit 2), not half-way through.
+    require(dagster_home(), warehouse_folder(settings.warehouse), logs_folder(settings.warehouse))
     # Imported once the inputs are known good: it brings in DuckDB and the data stack (~120 MB, ~0.4 s).
     from orchestration.lib.warehouse import WarehouseBusy, WarehouseError, writer_lock
 
@@ -47,10 +51,14 @@ def run_command(args: argparse.Namespace) -> int:
     except (WarehouseError, SnapshotError, SourceError) as exc:
         return fail(str(exc), EXIT_FAILED)
     if not result.success:
-        for line in _failure_lines(result):
+        failures = _failure_lines(result)
+        for line in failures:
             print(f"FAILED {line}", file=sys.stderr)
         _alert_failed_run(result.run_id, settings.warehouse)
-        return fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
+        # A disk that filled up (or turned read-only) half-way is said once, with its fix, after the steps it broke.
+        fault = fault_in(failures, warehouse_folder(settings.warehouse))
+        return fail(f"the run failed; nothing downstream of the failure was rebuilt{f': {fault}' if fault else ''}",
+                    EXIT_FAILED)
     _print_scorecard(settings.warehouse)
     from orchestration.report import report_path
 
@@ -76,14 +84,21 @@ def _execute(settings: Any) -> Any:
     log_path = settings.warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     detailed = logging.getLogger("ai_pulse").isEnabledFor(logging.DEBUG)
-    with open(log_path, "w", encoding="utf-8") as run_log, \
+    quiet = not logging.getLogger("ai_pulse").isEnabledFor(logging.INFO)
+    # On a terminal, a live step counter under the progress lines; entered first, so dbt's lines pass above it.
+    counter = StepCounter(len(job.nodes)) if shows_live_progress(quiet) else None
+    with open(log_path, "w", encoding="utf-8") as run_log, counter or contextlib.nullcontext(), \
             contextlib.redirect_stdout(sys.stderr if detailed else run_log):
         instance = DagsterInstance.get()
         for run_id in close_abandoned_runs(instance):
             _alert_failed_run(run_id, settings.warehouse)
         tags = {"ai_pulse/mode": settings.mode, "ai_pulse/warehouse": str(settings.warehouse),
                 DATA_DOCS_TAG: AFTER_RUN, **process_tags()}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags)
+        run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known first, so the counter can listen
+        if counter:
+            instance.add_event_listener(run_id, counter.on_event)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags,
+                                        run_id=run_id)
         # Every step ran in this process, so the run's end is here: its Data Docs are rendered once.
         render_run_data_docs(settings.warehouse, result.run_id)
         return result

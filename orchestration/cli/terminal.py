@@ -78,5 +78,64 @@ def progress_level(quiet: bool, verbose: bool, stream: TextIO = sys.stderr) -> i
         return logging.WARNING
     if verbose:
         return logging.DEBUG
-    in_ci = os.environ.get("CI", "").strip().lower() in TRUTHY
-    return logging.INFO if in_ci or not stream.isatty() else logging.DEBUG
+    return logging.INFO if in_ci() or not stream.isatty() else logging.DEBUG
+
+
+def in_ci() -> bool:
+    """Whether the command runs in CI (`CI=true`, as GitHub Actions, GitLab and most others set it)."""
+    return os.environ.get("CI", "").strip().lower() in TRUTHY
+
+
+def shows_live_progress(quiet: bool, stream: TextIO = sys.stderr) -> bool:
+    """A live step counter only on a terminal a person watches: not with -q, not in CI, not when redirected
+    (a log keeps one line per step)."""
+    return not quiet and not in_ci() and stream.isatty()
+
+
+class StepCounter:
+    """`[12/25] load_stocks, load_trends` with a bar, kept as the last line of the terminal while a run goes: the
+    steps done of all, and those running. Progress lines and dbt's own lines scroll above it.
+
+    It listens to the run's Dagster events (STEP_START, STEP_SUCCESS, STEP_FAILURE). While it is shown, sys.stderr
+    is rich's proxy, which prints each line above the counter; the logging handlers writing to stderr are pointed
+    at it too (a handler keeps the stream it was given), and back afterwards."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn("[{task.completed}/{task.total}]", markup=False), BarColumn(bar_width=20),
+                                  TimeElapsedColumn(), TextColumn("{task.description}", markup=False),
+                                  console=Console(file=sys.stderr), transient=True, redirect_stdout=False)
+        self._task = self._progress.add_task("starting", total=total)
+        self._running: list[str] = []
+        self._repointed: list[logging.StreamHandler[Any]] = []
+        self._stderr: TextIO = sys.stderr
+
+    def __enter__(self) -> StepCounter:
+        self._stderr = sys.stderr
+        self._progress.start()  # sys.stderr is now the proxy
+        handlers = [*logging.getLogger("ai_pulse").handlers, *logging.getLogger().handlers]
+        self._repointed = [h for h in handlers if isinstance(h, logging.StreamHandler) and h.stream is self._stderr]
+        for handler in self._repointed:
+            handler.setStream(sys.stderr)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()  # sys.stderr is the terminal again
+        for handler in self._repointed:
+            handler.setStream(self._stderr)
+
+    def on_event(self, entry: Any) -> None:
+        """A Dagster event log entry of the run (the instance's event listener)."""
+        event = entry.dagster_event
+        kind = event.event_type_value if event else None
+        if kind == "STEP_START":
+            self._running.append(entry.step_key)
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            if entry.step_key in self._running:
+                self._running.remove(entry.step_key)
+            self._progress.advance(self._task)
+        else:
+            return
+        self._progress.update(self._task, description=", ".join(self._running) or "…")

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT
+from orchestration.lib.local_faults import dagster_home, explained
 
 GENERATED_MARK = "# Project-local Dagster instance"  # how every generated file begins, older ones included
 DAGSTER_YAML = f"""\
@@ -46,15 +47,17 @@ KNOWN_HARMLESS_WARNINGS = [
 
 
 def configure_environment() -> Path:
-    """Turn analytics off everywhere and point DAGSTER_HOME at the project (unless already set)."""
+    """Turn analytics off everywhere and point DAGSTER_HOME at the project (unless already set); a home that
+    cannot be written raises LocalFault."""
     for key, value in TELEMETRY_OFF.items():
         os.environ[key] = value
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    current = config.read_text(encoding="utf-8") if config.exists() else None
-    if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    with explained(dagster_home(home)):  # a read-only or full home: one sentence (LocalFault), exit 2
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        current = config.read_text(encoding="utf-8") if config.exists() else None
+        if current is None or (current.startswith(GENERATED_MARK) and current != DAGSTER_YAML):
+            config.write_text(DAGSTER_YAML, encoding="utf-8")
     # Deprecations stay visible: one that touches an API this project calls is a change to make. Only warnings
     # named here, known harmless and out of the project's hands, are silenced, each by its module and message.
     for module, message in KNOWN_HARMLESS_WARNINGS:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.settings import PROJECT_ROOT, ConfigError, Origin, resolve_origin
+from orchestration.lib.local_faults import explained, warehouse_path
 
 __all__ = ["ConfigError", "HostedWarehouse", "RunSettings", "Warehouse", "nightly_cron", "resolve_settings",
            "resolve_warehouse", "source_stale_after"]
@@ -109,8 +110,9 @@ def resolve_warehouse(cli_value: str | os.PathLike[str] | None = None) -> Wareho
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = Path.cwd() / path
-    if path.exists() and path.is_dir():
-        raise ConfigError(f"warehouse path {path} is a directory; give a file path such as {path}/ai_pulse.duckdb")
+    with explained(warehouse_path(path)):  # a folder on the way this user may not open: LocalFault
+        if path.is_dir():
+            raise ConfigError(f"warehouse path {path} is a directory; give a file path such as {path}/ai_pulse.duckdb")
     return path.resolve()
 
 

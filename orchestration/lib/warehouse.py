@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from orchestration.lib.local_faults import explained, warehouse_folder, warehouse_lock
 from orchestration.lib.settings import HostedWarehouse, Warehouse
 
 if TYPE_CHECKING:  # the suites' outcome, only as a type: reading the warehouse must not import GX or pandas
@@ -31,12 +32,10 @@ class WarehouseError(RuntimeError):
 def writer_lock(warehouse: Warehouse) -> Iterator[None]:
     """Hold an exclusive lock beside the DuckDB file for a whole run: DuckDB allows one writer, and a second
     run must fail clearly instead of waiting on, or corrupting, the first."""
-    try:
+    with explained(warehouse_folder(warehouse)):
         warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with explained(warehouse_lock(warehouse)):  # read-only, or in a folder that takes no new file: LocalFault
         handle = open(warehouse.with_name(warehouse.name + ".lock"), "a+")  # noqa: SIM115 - held for the run
-    except OSError as exc:
-        raise WarehouseError(f"cannot create the warehouse at {warehouse}: {exc.strerror}; choose a writable "
-                             "path with --warehouse or AI_PULSE_WAREHOUSE") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
