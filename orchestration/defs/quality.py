@@ -25,6 +25,8 @@ from expectations.runner import SuiteOutcome, validate_frame
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.defs.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.defs.resources import PulseResource, Runtime
+from orchestration.lib.docs_site import docs_link
+from orchestration.lib.settings import Warehouse
 from orchestration.lib.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
 
 log = logging.getLogger("ai_pulse.quality")
@@ -82,8 +84,9 @@ def _nothing_answered(con: duckdb.DuckDBPyConnection, spec: SuiteSpec) -> str | 
             f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}); nothing to check")
 
 
-def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
-    """A check result whose description and metadata say what failed and on which rows."""
+def outcome_to_check_result(outcome: SuiteOutcome, warehouse: Warehouse) -> AssetCheckResult:
+    """A check result whose description and metadata say what failed and on which rows, and link to the Data
+    Docs (served with the warehouse's other documents, orchestration/lib/docs_site.py)."""
     rows = [
         f"| {'FAIL' if not o.success else 'ok'}{'' if o.blocking else ' (warn)'} | {o.expectation} | {o.column} "
         f"| {o.observed} | {', '.join(str(s) for s in o.sample[:3])} |"
@@ -99,7 +102,7 @@ def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         "results": MetadataValue.md(table),
     }
     if outcome.docs_index is not None:
-        metadata["data_docs"] = MetadataValue.url(outcome.docs_index.as_uri())
+        metadata["data_docs"] = docs_link(warehouse, outcome.docs_index)
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
@@ -132,7 +135,7 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
             if outcome.warnings:
                 context.log.warning("; ".join(o.describe() for o in outcome.warnings))
             log.info("[quality] %s: %s", asset.to_user_string(), outcome.summary())
-        return outcome_to_check_result(outcome)
+        return outcome_to_check_result(outcome, runtime.settings.warehouse)
 
     return _check
 
