@@ -83,15 +83,17 @@ class DocsHandler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def translate_path(self, path: str) -> str:
+        """The file a URL path names (`/<site>/<path in its folder>`), or "" for anything else."""
         route = posixpath.normpath(unquote(urlsplit(path).path))
         prefix, _, rest = route.lstrip("/").partition("/")
         root = self.roots.get(prefix)
         if root is None:
             return ""
-        target = (root / rest).resolve()
-        if not target.is_relative_to(root.resolve()):
+        try:
+            target = (root / rest).resolve()
+        except (OSError, ValueError):  # a NUL byte, a symlink loop
             return ""
-        return str(target)
+        return str(target) if target.is_relative_to(root.resolve()) else ""
 
     def send_head(self) -> Any:
         if urlsplit(self.path).path == "/":
