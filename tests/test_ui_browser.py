@@ -231,6 +231,8 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
             assert graph.locator("path").count() > 0, f"{key} is drawn without edges"
             page.screenshot(path=str(ARTIFACTS / f"asset_{key.replace('/', '__')}.png"))
 
+        check_documents_open_from_the_asset_pages(page, url, docs, bundled_run.warehouse)
+
         # The whole graph, every group expanded, for the record.
         page.goto(f"{url}/asset-groups", wait_until="load")
         expect(graph.locator("foreignObject").first).to_be_visible()
@@ -241,7 +243,6 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
         assert graph.locator("[class*=AssetNode_assetName]").count() > 0
         page.screenshot(path=str(ARTIFACTS / "asset_lineage.png"))
 
-        check_documents_open_from_the_asset_pages(page, url, docs, bundled_run.warehouse)
         browser.close()
 
     assert process.returncode == 0
