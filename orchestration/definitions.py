@@ -24,7 +24,7 @@ def build_definitions(settings: RunSettings) -> Definitions:
     """Assets (dlt → dbt → report), quality checks, the nightly schedule, the failure alert and resources for
     one warehouse and one data origin."""
     registry = load_registry()
-    transform = build_dbt_assets()
+    transform = build_dbt_assets(settings.warehouse)
     return Definitions(
         assets=[*build_ingest_assets(registry, settings), CHECK_RESULTS_SPEC, *transform,
                 build_report_asset([key for lane in transform for key in lane.keys])],

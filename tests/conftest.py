@@ -131,8 +131,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def bundled_run(tmp_path_factory: pytest.TempPathFactory, guard_dir: Path) -> BundledRun:
     """The whole pipeline on the bundled snapshot, run once per test session (a full run costs about two
-    minutes on two cores)."""
+    minutes on two cores). Its documents are linked as served on a port of their own, as `ai-pulse ui
+    --docs-port` serves them (tests/test_ui_browser.py)."""
     env = isolated_env(tmp_path_factory.mktemp("bundled"), guard_dir)
+    env["AI_PULSE_DOCS_URL"] = f"http://127.0.0.1:{free_port()}"
     completed = invoke(("run",), env)
     assert completed.returncode == 0, completed.stderr
     return BundledRun(env, Path(env["AI_PULSE_WAREHOUSE"]), completed)
@@ -180,11 +182,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_ui(env: dict[str, str], port: int, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`ai-pulse ui --port PORT` as a user starts it; stopped with Ctrl-C (SIGINT to its process group)."""
+def running_ui(env: dict[str, str], port: int, log_path: Path,
+               *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ai-pulse ui --port PORT [OPTIONS]` as a user starts it; stopped with Ctrl-C (SIGINT to its process
+    group)."""
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(AI_PULSE), "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+        process = subprocess.Popen([str(AI_PULSE), "ui", "--port", str(port), *options], env=env, cwd=PROJECT_ROOT,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + UI_START_TIMEOUT_S

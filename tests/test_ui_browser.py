@@ -1,13 +1,15 @@
 """The control room in a real browser: after one pipeline run, `ai-pulse ui` serves the Dagster UI on 127.0.0.1,
 headless Debian chromium (driven by Playwright) opens the global asset lineage and finds every source, the dbt
 models and the scorecard drawn and connected, with their latest materializations and checks. Ctrl-C then stops
-the webserver and the daemon."""
+the webserver and the daemon. The documents server beside it opens from the assets' links: a check's GX Data
+Docs, a model's page in the dbt docs, the report."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -75,6 +77,50 @@ def skip_first_visit_dialog(page: Page) -> None:
     skip.wait_for(state="hidden")
 
 
+def follow_link(page: Page, href: str) -> Page:
+    """Click the asset page's link to `href` as a person does; Dagster opens metadata links in a new tab."""
+    link = page.locator(f'a[href="{href}"]').first
+    expect(link).to_be_visible()
+    with page.context.expect_page() as opened:
+        link.click()
+    document = opened.value
+    document.wait_for_load_state("load")
+    assert document.url == href
+    return document
+
+
+def check_documents_open_from_the_asset_pages(page: Page, url: str, docs: str, warehouse: Path) -> None:
+    """From a check's latest result to the GX Data Docs listing its suite; from a model to its dbt docs page,
+    which shows the model's description and columns; from the report asset to the report, which shows every
+    prediction."""
+    page.goto(f"{url}/assets/raw_stocks/prices?view=checks", wait_until="load")
+    expect(page.get_by_text("gx_stock_prices").first).to_be_visible()
+    data_docs = follow_link(page, f"{docs}/data-docs/expectations/stock_prices.html")
+    expect(data_docs.get_by_text("Expectations / stock_prices")).to_be_visible()
+    expect(data_docs.get_by_text("values must never be null.").first).to_be_visible()
+    data_docs.screenshot(path=str(ARTIFACTS / "data_docs.png"))
+    data_docs.close()
+
+    unique_id = f"model.ai_pulse.{CORE_FACT.split('/')[1]}"
+    node = json.loads((warehouse.parent / "dbt_docs" / "manifest.json").read_text(encoding="utf-8"))["nodes"][
+        unique_id]
+    page.goto(f"{url}/assets/{CORE_FACT}", wait_until="load")
+    dbt_docs = follow_link(page, f"{docs}/dbt-docs/index.html#!/model/{unique_id}")
+    description = node["description"].split(".")[0]
+    expect(dbt_docs.get_by_text(description).first).to_be_visible()
+    for column in ("ticker", "trade_date", "close"):
+        expect(dbt_docs.get_by_text(column, exact=True).first).to_be_visible()
+    dbt_docs.screenshot(path=str(ARTIFACTS / "dbt_docs_model.png"))
+    dbt_docs.close()
+
+    page.goto(f"{url}/assets/reports/scorecard_html", wait_until="load")
+    report = follow_link(page, f"{docs}/report/{warehouse.stem}_report.html")
+    for (prediction_id,) in query(warehouse, "select prediction_id from marts.prediction_scorecard"):
+        expect(report.locator("body")).to_contain_text(prediction_id)
+    report.screenshot(path=str(ARTIFACTS / "report_served.png"))
+    report.close()
+
+
 def ancestors(deps: dict[str, list[str]], key: str) -> set[str]:
     seen: set[str] = set()
     todo = [key]
@@ -96,12 +142,16 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
     pulse_env = bundled_run.env  # the UI shows the instance and warehouse of the shared `ai-pulse run`
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
-    with running_ui(pulse_env, port, tmp_path / "ui.log") as (url, process), sync_playwright() as playwright:
+    docs = pulse_env["AI_PULSE_DOCS_URL"]  # where the shared run linked its documents
+    docs_port = urlsplit(docs).port
+    assert docs_port is not None
+    with running_ui(pulse_env, port, tmp_path / "ui.log", "--docs-port", str(docs_port)) as (url, process), \
+            sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 2200, "height": 1400})
         page.set_default_timeout(90_000)  # navigations too, on a machine busy with other tests' pipelines
         # Reachable from this machine only: the webserver listens on 127.0.0.1 (0100007F), nowhere else.
-        assert listening_addresses(port) == {"0100007F"}
+        assert listening_addresses(port) == listening_addresses(docs_port) == {"0100007F"}
         # Navigations wait for the page and then for what it draws: the UI keeps polling, so the network never
         # goes quiet for long on a busy machine.
         page.goto(f"{url}/asset-groups", wait_until="load")
@@ -181,19 +231,23 @@ def test_ui_shows_every_source_connected_to_the_scorecard_with_materializations(
             assert graph.locator("path").count() > 0, f"{key} is drawn without edges"
             page.screenshot(path=str(ARTIFACTS / f"asset_{key.replace('/', '__')}.png"))
 
+        check_documents_open_from_the_asset_pages(page, url, docs, bundled_run.warehouse)
+
         # The whole graph, every group expanded, for the record.
         page.goto(f"{url}/asset-groups", wait_until="load")
         expect(graph.locator("foreignObject").first).to_be_visible()
         page.keyboard.press("Alt+e")
         for _ in range(4):
             page.get_by_role("img", name="zoom_out").click()
-        page.wait_for_timeout(1000)
-        assert graph.locator("[class*=AssetNode_assetName]").count() > 0
+        # Laying out every group expanded takes seconds on a busy machine: wait for the nodes' names.
+        expect(graph.locator("[class*=AssetNode_assetName]").first).to_be_attached()
         page.screenshot(path=str(ARTIFACTS / "asset_lineage.png"))
+
         browser.close()
 
     assert process.returncode == 0
     assert "Dagster services shut down." in (tmp_path / "ui.log").read_text()
     assert processes_mentioning(pulse_env["DAGSTER_HOME"]) == [], "a Dagster process outlived Ctrl-C"
+    assert listening_addresses(docs_port) == set(), "the documents server outlived Ctrl-C"
     network_log = Path(pulse_env["AI_PULSE_NETWORK_LOG"])
     assert not network_log.exists() or network_log.read_text() == "", network_log.read_text()

@@ -109,9 +109,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ui = commands.add_parser("ui", parents=common, help="Dagster webserver + daemon (schedule, sensors) on 127.0.0.1",
                              description="Starts the Dagster webserver and daemon for AI Pulse, bound to 127.0.0.1, "
-                                         "with the project-local DAGSTER_HOME (.dagster/) and telemetry off. "
-                                         "Ctrl-C stops both.")
+                                         "with the project-local DAGSTER_HOME (.dagster/) and telemetry off, and "
+                                         "serves the report, the GX Data Docs and the dbt docs (read-only, "
+                                         "127.0.0.1 too), which the assets link to. Ctrl-C stops everything.")
     ui.add_argument("--port", type=int, default=3000, help="webserver port (default 3000)")
+    ui.add_argument("--docs-port", type=int, help="port of the report, GX Data Docs and dbt docs (default: the "
+                    "webserver port + 1, e.g. 3001)")
     ui.set_defaults(handler=_cmd_ui)
 
     sql = commands.add_parser("sql", parents=common, help="run read-only SQL against the warehouse and print a table",
@@ -185,7 +188,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     # The webserver, the daemon and the runs they launch write all of these.
     require(dagster_home(), warehouse_folder(settings.warehouse), logs_folder(settings.warehouse))
     try:
-        return serve(args.port, settings.warehouse)
+        return serve(args.port, settings.warehouse, args.docs_port)
     except PortBusy as exc:
         return fail(str(exc), EXIT_CONFIG)
 

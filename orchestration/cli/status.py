@@ -56,9 +56,9 @@ class Status:
 
 def next_scheduled_run(cron: str, now: dt.datetime) -> dt.datetime:
     """The next tick of the nightly schedule after `now`, computed the way Dagster's scheduler does (UTC)."""
-    from dagster._utils.schedules import get_next_cron_tick  # the daemon's own cron arithmetic (DST, ranges)
+    from orchestration.lib.dbt_bridge import next_cron_tick  # the daemon's own cron arithmetic (DST, ranges)
 
-    return get_next_cron_tick(cron, now, "UTC").astimezone(UTC)
+    return next_cron_tick(cron, now).astimezone(UTC)
 
 
 def last_run() -> LastRun | None:

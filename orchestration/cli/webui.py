@@ -1,4 +1,6 @@
-"""`ai-pulse ui`: the Dagster webserver and daemon (`dagster dev`) for AI Pulse, bound to 127.0.0.1 only.
+"""`ai-pulse ui`: the Dagster webserver and daemon (`dagster dev`) for AI Pulse, bound to 127.0.0.1 only, and
+the run's documents (report, GX Data Docs, dbt docs) served read-only beside it, on 127.0.0.1 too, for the
+assets' links (orchestration/lib/docs_site.py).
 
 `dagster dev` runs in its own process group and is stopped through its own shutdown path (SIGINT), so Ctrl-C or
 a SIGTERM to `ai-pulse ui` stops the webserver, the daemon and the code server together.
@@ -20,6 +22,7 @@ from types import FrameType
 
 from ingestion.settings import PROJECT_ROOT
 from orchestration.lib.alerts import UI_URL_ENV
+from orchestration.lib.docs_site import DOCS_URL_ENV, serving_docs
 from orchestration.lib.settings import Warehouse
 
 HOST = "127.0.0.1"
@@ -39,13 +42,13 @@ def dagster_dev_command(port: int) -> list[str]:
     return [str(dagster), "dev", "-h", HOST, "-p", str(port)]
 
 
-def ensure_port_free(port: int) -> None:
+def ensure_port_free(port: int, option: str = "--port") -> None:
     """Fail before starting anything when the port is taken (the webserver would die after a slow start)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((HOST, port))
         except OSError:
-            raise PortBusy(f"port {port} on {HOST} is in use; stop what uses it or choose another with --port") \
+            raise PortBusy(f"port {port} on {HOST} is in use; stop what uses it or choose another with {option}") \
                 from None
 
 
@@ -59,18 +62,31 @@ def answers(url: str) -> bool:
         return False
 
 
-def serve(port: int, warehouse: Warehouse) -> int:
-    """Run `dagster dev` until it exits or the user stops it; prints the URL once it answers."""
+def serve(port: int, warehouse: Warehouse, docs_port: int | None = None) -> int:
+    """Serve the documents (on `docs_port`, default `port` + 1) and run `dagster dev` until it exits or the user
+    stops it; prints the URLs once the webserver answers."""
+    docs_port = port + 1 if docs_port is None else docs_port
+    if docs_port == port:
+        raise PortBusy(f"--docs-port {docs_port} is the webserver's port; choose another")
     ensure_port_free(port)
+    ensure_port_free(docs_port, "--docs-port")
+    with serving_docs(warehouse, HOST, docs_port) as docs_url:
+        return _serve_dagster(port, warehouse, docs_url)
+
+
+def _serve_dagster(port: int, warehouse: Warehouse, docs_url: str) -> int:
     url = f"http://{HOST}:{port}"
     home = os.environ["DAGSTER_HOME"]
     # `dagster dev` still works in 1.13 but warns that `dg dev` (another package) supersedes it.
     quiet = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:Function `dev_command` is superseded"]))
     env = {**os.environ, "AI_PULSE_WAREHOUSE": str(warehouse), "PYTHONWARNINGS": quiet}
-    # The daemon's failure alerts link to this webserver, unless the user named another address (a proxy).
-    if not env.get(UI_URL_ENV, "").strip():
-        env[UI_URL_ENV] = url
+    # The daemon's failure alerts link to this webserver and the assets to these documents, unless the user named
+    # other addresses (a proxy).
+    for variable, own in ((UI_URL_ENV, url), (DOCS_URL_ENV, docs_url)):
+        if not env.get(variable, "").strip():
+            env[variable] = own
     print(f"AI Pulse UI starting on {url} (DAGSTER_HOME {home}, warehouse {warehouse}) …", flush=True)
+    print(f"AI Pulse documents (report, GX Data Docs, dbt docs): {docs_url}", flush=True)
     started: list[subprocess.Popen[bytes]] = []
     stop_requested: list[float] = []
 

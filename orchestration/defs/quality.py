@@ -30,6 +30,7 @@ from expectations.runner import CRITICAL, SuiteOutcome, render_data_docs, valida
 from expectations.suites import SUITES, SuiteInputs, SuiteSpec
 from orchestration.defs.ingest import WAREHOUSE_POOL, raw_key
 from orchestration.defs.resources import PulseResource, Runtime
+from orchestration.lib.docs_site import docs_link
 from orchestration.lib.settings import Warehouse
 from orchestration.lib.warehouse import connect, previous_rows_checked, record_suite_outcome, table_exists
 
@@ -112,8 +113,9 @@ def check_severity(outcome: SuiteOutcome) -> AssetCheckSeverity:
     return AssetCheckSeverity.ERROR if CRITICAL in failed else AssetCheckSeverity.WARN
 
 
-def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
-    """A check result whose description and metadata say what failed and on which rows."""
+def outcome_to_check_result(outcome: SuiteOutcome, warehouse: Warehouse) -> AssetCheckResult:
+    """A check result whose description and metadata say what failed and on which rows, and link to the Data
+    Docs (served with the warehouse's other documents, orchestration/lib/docs_site.py)."""
     rows = [
         f"| {'FAIL' if not o.success else 'ok'}{'' if o.blocking else ' (warn)'} | {o.expectation} | {o.column} "
         f"| {o.observed} | {', '.join(str(s) for s in o.sample[:3])} |"
@@ -129,7 +131,9 @@ def outcome_to_check_result(outcome: SuiteOutcome) -> AssetCheckResult:
         "results": MetadataValue.md(table),
     }
     if outcome.docs_index is not None:
-        metadata["data_docs"] = MetadataValue.url(outcome.docs_index.as_uri())
+        # The suite's own page: GX draws the index's tables with scripts from CDNs, which offline show nothing.
+        suite_page = outcome.docs_index.parent / "expectations" / f"{outcome.suite}.html"
+        metadata["data_docs"] = docs_link(warehouse, suite_page)
     return AssetCheckResult(
         passed=outcome.success,
         severity=check_severity(outcome),
@@ -163,7 +167,7 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
             if outcome.warnings:
                 context.log.warning("; ".join(o.describe() for o in outcome.warnings))
             log.info("[quality] %s: %s", asset.to_user_string(), outcome.summary())
-        return outcome_to_check_result(outcome)
+        return outcome_to_check_result(outcome, runtime.settings.warehouse)
 
     return _check
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from orchestration.defs.resources import PulseResource
+from orchestration.lib.docs_site import docs_link
 from orchestration.report import write_report
 from orchestration.report.content import INDICATOR_TABLE
 
@@ -32,6 +33,7 @@ def build_report_asset(upstream: Iterable[AssetKey]) -> AssetsDefinition:
             context.log.warning(notice)
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(written.path)),
+            "report": docs_link(pulse.settings.warehouse, written.path),
             "predictions": written.predictions,
             "charts": written.charts,
             "indicator_tables": written.indicator_tables,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
+    DagsterInvalidDefinitionError,
     DefaultScheduleStatus,
     ScheduleDefinition,
     define_asset_job,
 )
-from dagster._core.errors import DagsterInvalidDefinitionError
 
 from orchestration.lib.settings import ConfigError, nightly_cron
 

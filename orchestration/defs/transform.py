@@ -6,25 +6,22 @@ Each materialization carries the table's row count, newest date and a preview (o
 """
 
 
-import contextlib
 import fcntl
 import json
 import logging
-import subprocess
-import sys
+import shutil
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, AssetObservation, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
-from dagster_dbt.asset_utils import get_subset_selection_for_context
-from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from orchestration.defs.resources import PulseResource
 from orchestration.defs.table_metadata import with_table_metadata
+from orchestration.lib.dbt_bridge import DbtInvocation, dagster_events, invoke_dbt, selection_for
+from orchestration.lib.docs_site import dbt_docs_dir, dbt_docs_link
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
@@ -33,8 +30,8 @@ LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "c
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, macro or config file.
-    Processes starting together (the webserver and the daemon, parallel tests) parse one at a time."""
+    """Parse the dbt project (in this process) when its manifest is missing or older than any model, macro or
+    config file. Processes starting together (the webserver and the daemon, parallel tests) parse one at a time."""
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
     with open(MANIFEST.with_name(".parse.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -43,18 +40,19 @@ def ensure_manifest() -> Path:
         newest = max(p.stat().st_mtime for p in sources)
         if MANIFEST.exists() and MANIFEST.stat().st_mtime >= newest:
             return MANIFEST
-        dbt = Path(sys.executable).with_name("dbt")
-        completed = subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
-             "--target-path", str(MANIFEST.parent)],
-            capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"dbt parse failed in {TRANSFORM_DIR}:\n{completed.stdout}{completed.stderr}")
+        parsed = invoke_dbt(["parse", "--quiet", *dbt_paths(MANIFEST.parent)])
+    if not parsed.success:
+        raise RuntimeError(f"dbt parse failed in {TRANSFORM_DIR}: " + "; ".join(parsed.errors))
     return MANIFEST
 
 
 class PulseDbtTranslator(DagsterDbtTranslator):
-    """dbt node → asset key `<schema>/<name>`; sources keep dbt's default `<source>/<table>`."""
+    """dbt node → asset key `<schema>/<name>`; sources keep dbt's default `<source>/<table>`. With a warehouse,
+    each model's metadata links to its page in that warehouse's dbt docs (orchestration/lib/docs_site.py)."""
+
+    def __init__(self, settings: DagsterDbtTranslatorSettings | None = None, warehouse: Warehouse | None = None):
+        super().__init__(settings)
+        self.warehouse = warehouse
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -66,6 +64,12 @@ class PulseDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:ai-pulse"]
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        if self.warehouse is not None and dbt_resource_props["resource_type"] == "model":
+            metadata["dbt_docs"] = dbt_docs_link(self.warehouse, dbt_resource_props["unique_id"])
+        return metadata
 
 
 COMBINED_LANE = "indicators"
@@ -107,14 +111,16 @@ def dbt_lanes(manifest: dict[str, Any]) -> dict[str, list[str]]:
     return {lane: sorted(models) for lane, models in sorted(lanes.items())}
 
 
-def build_dbt_assets() -> list[Any]:
-    """One multi-asset per lane (see dbt_lanes); `dbt build` runs each lane's models and tests in order."""
+def build_dbt_assets(warehouse: Warehouse | None = None) -> list[Any]:
+    """One multi-asset per lane (see dbt_lanes); `dbt build` runs each lane's models and tests in order. The
+    combined lane, which runs last, also writes the dbt docs. With `warehouse`, each model links to its docs."""
     manifest_path = ensure_manifest()
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     # dbt tests are not Dagster asset checks: `dbt build` already stops a model's dependants when one of its tests
     # fails, and the lane's step then fails, which stops every later step. As checks they protected nothing more
     # and cost three recorded events each (planned, output, evaluation), some 330 a run.
-    translator = PulseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
+    translator = PulseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False),
+                                    warehouse=warehouse)
     return [_lane_assets(lane, models, manifest, translator) for lane, models in dbt_lanes(manifest).items()]
 
 
@@ -127,21 +133,15 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         started, built = time.monotonic(), 0
         tests: dict[str, str] = {}  # each dbt test's status, by its unique id
         log.info("[dbt %s] building %d models and running their tests", lane, len(models))
-        # The lane's models, or the subset of them a run selected (dagster-dbt's own selection logic). A test
-        # spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
-        selection, indirect = get_subset_selection_for_context(context, manifest, select, None, None, translator,
-                                                               None)
         # dbt's unit tests check the models' logic on fixed rows; `make test` runs them (tests/test_dbt_unit.py), a
         # nightly run need not.
-        args = ["build", *selection, "--indirect-selection", indirect or "buildable", "--exclude-resource-type",
+        args = ["build", *selection_for(context, manifest, select, translator), "--exclude-resource-type",
                 "unit_test"]
         warehouse = pulse.settings.warehouse
         target = dbt_target_dir(warehouse)
         events = run_dbt(args, warehouse)
-        dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
-            raw_event=raw, event_history_metadata={}).to_default_asset_events(
-                manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target))
-        for event in with_table_metadata(dagster_events, warehouse, _asset_key_of(context)):
+        for event in with_table_metadata(dagster_events(events.raw, manifest, translator, context, target),
+                                         warehouse, _asset_key_of(context)):
             test = dbt_test_result(event)
             if test is not None:
                 tests[test[0]] = test[1]
@@ -156,6 +156,8 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         passed = sum(status == "pass" for status in tests.values())
         log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, passed, len(tests),
                  time.monotonic() - started)
+        if lane == COMBINED_LANE:
+            write_dbt_docs(warehouse)
 
     return _lane
 
@@ -184,54 +186,55 @@ class DbtBuildError(RuntimeError):
     """A dbt build failed: a model did not build or a blocking test failed (the message names them)."""
 
 
-@dataclass
-class DbtEvents:
-    """What one dbt invocation said: its structured events (as `dbt --log-format json` prints them), whether it
-    succeeded, and its error messages."""
-
-    raw: list[dict[str, Any]]
-    success: bool
-    errors: list[str]
-
-
 # The parsed project per warehouse, kept for the life of the process: dbt-duckdb names each relation's database
 # after the warehouse, so a parse belongs to one warehouse. Keyed by the project's manifest file and its mtime, so
 # an edited project is parsed again.
 _PARSED: dict[tuple[str, float], Any] = {}
 
 
-def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
-    """Run dbt inside this process, on the project parsed once per warehouse.
+def dbt_paths(target: Path) -> list[str]:
+    """The project, its profile, and where dbt writes its artifacts and its log."""
+    return ["--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR), "--target-path", str(target),
+            "--log-path", str(target), "--no-use-colors"]
+
+
+def run_dbt(args: list[str], warehouse: Warehouse) -> DbtInvocation:
+    """Run dbt inside this process (orchestration/lib/dbt_bridge.py), on the project parsed once per warehouse.
 
     A dbt subprocess per lane paid ~6 s importing dbt and ~3 s loading the parsed project before building
-    anything; in-process, a lane costs what its SQL costs. dbt-duckdb keeps its DuckDB connection open between
-    invocations, which would lock every other reader of the file out of this process, so it is closed after
-    each invocation (the next one opens a new one)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-    from dbt_common.events.functions import msg_to_dict
-
-    target = dbt_target_dir(warehouse)
-    common = ["--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
-              "--target-path", str(target), "--log-path", str(target), "--no-use-colors"]
+    anything; in-process, a lane costs what its SQL costs."""
+    common = dbt_paths(dbt_target_dir(warehouse))
     key = (str(warehouse), MANIFEST.stat().st_mtime)
-    raw: list[dict[str, Any]] = []
-    try:
-        if key not in _PARSED:
-            parsed = dbtRunner().invoke(["parse", "--quiet", *common])
-            if not parsed.success:
-                raise DbtBuildError(f"dbt parse failed for {warehouse}: {parsed.exception}")
-            _PARSED[key] = parsed.result
-        result = dbtRunner(manifest=_PARSED[key], callbacks=[lambda msg: raw.append(msg_to_dict(msg))]).invoke(
-            [*args, *common])
-    finally:
-        with contextlib.suppress(Exception):  # no environment: dbt never connected
-            DuckDBConnectionManager.env().close()
-        DuckDBConnectionManager.close_all_connections()
-    errors = [event["info"]["msg"] for event in raw if event["info"]["level"] == "error"]
-    if result.exception is not None:
-        errors.append(str(result.exception))
-    return DbtEvents(raw=raw, success=bool(result.success), errors=errors)
+    if key not in _PARSED:
+        parsed = invoke_dbt(["parse", "--quiet", *common])
+        if not parsed.success:
+            raise DbtBuildError(f"dbt parse failed for {warehouse}: " + "; ".join(parsed.errors))
+        _PARSED[key] = parsed.result
+    return invoke_dbt([*args, *common], manifest=_PARSED[key])
+
+
+DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
+
+
+def write_dbt_docs(warehouse: Warehouse) -> Path | None:
+    """`dbt docs generate` on the warehouse just built, its site copied to the dbt docs folder beside the
+    warehouse (what `ai-pulse ui` serves). The catalog reads every table's columns from the warehouse; nothing
+    is compiled again (the build has just written the manifest). A failure is logged, never fails the run: the
+    docs describe the tables, they are not one of them."""
+    started = time.monotonic()
+    target = dbt_target_dir(warehouse)
+    generated = run_dbt(["docs", "generate", "--no-compile"], warehouse)
+    if not generated.success:
+        log.warning("[dbt docs] not written: %s", "; ".join(generated.errors) or f"see {target / 'dbt.log'}")
+        return None
+    docs = dbt_docs_dir(warehouse)
+    docs.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_FILES:
+        shutil.copyfile(target / name, docs / f".{name}.partial")
+    for name in DOCS_FILES:  # each file whole, replaced one after the other
+        (docs / f".{name}.partial").replace(docs / name)
+    log.info("[dbt docs] %s (%.1f s)", docs / "index.html", time.monotonic() - started)
+    return docs / "index.html"
 
 
 def dbt_target_dir(warehouse: Warehouse) -> Path:

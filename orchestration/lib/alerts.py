@@ -94,12 +94,18 @@ def _first_line(text: str, limit: int) -> str:
 
 def ui_base_url() -> str | None:
     """`AI_PULSE_UI_URL` without its trailing slash; None when unset or not an http(s) URL (warned about)."""
-    value = os.environ.get(UI_URL_ENV, "").strip().rstrip("/")
+    return http_base_url(UI_URL_ENV, "alerts carry the run's path only", "http://127.0.0.1:3000")
+
+
+def http_base_url(variable: str, otherwise: str, example: str) -> str | None:
+    """An environment variable naming a base URL, without its trailing slash; None when unset or not an http(s)
+    URL, which is warned about (`otherwise` says what happens then, `example` what a good value looks like)."""
+    value = os.environ.get(variable, "").strip().rstrip("/")
     if not value:
         return None
     if not re.match(r"https?://[^/\s]+", value):
-        log.warning("%s=%r is not an http(s) URL; alerts carry the run's path only (set it like "
-                    "http://127.0.0.1:3000, or unset it)", UI_URL_ENV, value)
+        log.warning("%s=%r is not an http(s) URL; %s (set it like %s, or unset it)", variable, value, otherwise,
+                    example)
         return None
     return value
 
