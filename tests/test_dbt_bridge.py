@@ -185,3 +185,19 @@ def test_next_cron_tick_is_the_schedulers_arithmetic() -> None:
     # 03:00 EDT, 07:00 UTC, as the daemon would fire it.
     tick = dbt_bridge.next_cron_tick("0 2 * * *", now, "America/New_York")
     assert tick.astimezone(dt.UTC) == dt.datetime(2025, 3, 9, 7, 0, tzinfo=dt.UTC)
+
+
+def test_a_listener_hears_each_event_of_its_run_as_it_is_stored() -> None:
+    from dagster import DagsterInstance, Definitions, asset
+
+    @asset
+    def one() -> int:
+        return 1
+
+    heard: list[str] = []
+    run_id = "4f0b5f3e-0000-4000-8000-000000000001"
+    with DagsterInstance.ephemeral() as instance:
+        dbt_bridge.listen_to_run(instance, run_id, lambda entry: heard.append(entry.dagster_event.event_type_value))
+        job = Definitions(assets=[one]).resolve_implicit_global_asset_job_def()  # as `ai-pulse run` runs it
+        assert job.execute_in_process(instance=instance, run_id=run_id).success
+    assert "STEP_START" in heard and "ASSET_MATERIALIZATION" in heard and heard[-1] == "PIPELINE_SUCCESS", heard  # a run's end keeps its old name

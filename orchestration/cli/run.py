@@ -13,6 +13,7 @@ from typing import Any
 
 from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, fail
 from orchestration.cli.terminal import StepCounter, format_table, shows_live_progress
+from orchestration.lib.dbt_bridge import listen_to_run
 from orchestration.lib.local_faults import dagster_home, fault_in, logs_folder, require, warehouse_folder
 from orchestration.lib.settings import Warehouse
 
@@ -96,7 +97,7 @@ def _execute(settings: Any) -> Any:
                 DATA_DOCS_TAG: AFTER_RUN, **process_tags()}
         run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known first, so the counter can listen
         if counter:
-            instance.add_event_listener(run_id, counter.on_event)
+            listen_to_run(instance, run_id, counter.on_event)
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet_dagster, tags=tags,
                                         run_id=run_id)
         # Every step ran in this process, so the run's end is here: its Data Docs are rendered once.

@@ -1,5 +1,5 @@
 """The one place AI Pulse reaches into library internals: dbt run inside this process, spoken to the way
-dagster-dbt speaks to a dbt subprocess, and Dagster's own cron arithmetic.
+dagster-dbt speaks to a dbt subprocess, Dagster's own cron arithmetic, and a listener on one run's events.
 
 dagster-dbt's public path (`DbtCliResource.cli`) starts a dbt subprocess per invocation, which paid ~6 s of
 imports and ~3 s of project loading per lane before any SQL ran. dbt's documented programmatic API (`dbtRunner`)
@@ -13,7 +13,9 @@ Relied on, as found in the locked versions (dagster 1.13, dagster-dbt 0.29, dbt-
 - dagster_dbt/core/dbt_cli_event.py `DbtCoreCliEventMessage` (the exported `DbtCliEventMessage` is abstract);
 - dbt_common/events/functions.py `msg_to_dict` (a callback's event as `--log-format json` prints it);
 - dbt/adapters/duckdb/connections.py `DuckDBConnectionManager.env()` and `close_all_connections()`;
-- dagster/_utils/schedules.py `get_next_cron_tick` (the scheduler's cron arithmetic: DST, ranges, steps).
+- dagster/_utils/schedules.py `get_next_cron_tick` (the scheduler's cron arithmetic: DST, ranges, steps);
+- dagster/_core/instance/methods/event_methods.py `DagsterInstance.add_event_listener` (undocumented: each event
+  of one run, as it is stored, for the terminal's live step counter).
 """
 
 from __future__ import annotations
@@ -93,3 +95,8 @@ def next_cron_tick(cron: str, after: dt.datetime, timezone: str = "UTC") -> dt.d
     from dagster._utils.schedules import get_next_cron_tick
 
     return get_next_cron_tick(cron, after, timezone)
+
+
+def listen_to_run(instance: Any, run_id: str, callback: Any) -> None:
+    """Call `callback(event_log_entry)` for each event of run `run_id` as the instance stores it."""
+    instance.add_event_listener(run_id, callback)
