@@ -71,7 +71,7 @@ def chart_body(symbol: str, bars: Sequence[DailyBar], *, adjclose: Sequence[floa
 # ----------------------------------------------------------------------------------------------- trends
 
 
-def pageviews_url(article: str, granularity: str = "daily") -> str:
+def pageviews_url_any_range(article: str, granularity: str = "daily") -> str:
     """The source's per-article URL with both date segments `*`: one recording answers every date range asked."""
     return ARTICLE_URL.format(article=quote(article, safe=SEGMENT_SAFE), granularity=granularity) + "/*/*"
 

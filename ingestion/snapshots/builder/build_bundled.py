@@ -43,7 +43,7 @@ from ingestion.snapshots.bodies import (
     news_count_body,
     pageviews_body,
     pageviews_not_found,
-    pageviews_url,
+    pageviews_url_any_range,
     repo_body,
     star_history_pages,
     star_history_weeks,
@@ -608,7 +608,7 @@ def monthly_totals(views: list[tuple[date, int]], as_of: date) -> list[tuple[dat
 def record_pageviews(build: Build, name: str, granularity: str, views: list[tuple[date, int]]) -> str:
     """One recording answering every date range of one granularity for an article (its date segments are `*`)."""
     folder = "trends" if granularity == "daily" else "trends_monthly"
-    return write_exchange(build, f"responses/{folder}/{name}.json.gz", pageviews_url(name, granularity), {},
+    return write_exchange(build, f"responses/{folder}/{name}.json.gz", pageviews_url_any_range(name, granularity), {},
                           pageviews_body(name, dict(views), granularity))
 
 
@@ -620,7 +620,7 @@ def build_missing_article(build: Build, name: str) -> list[Series]:
         rel = write_exchange(
             build,
             f"responses/{folder}/{name}.json.gz",
-            pageviews_url(name, granularity),
+            pageviews_url_any_range(name, granularity),
             {},
             pageviews_not_found(name, granularity, build.start, build.as_of),
             status=404,
