@@ -19,19 +19,7 @@ from ingestion.news import search_params
 from ingestion.regulatory import DOCUMENTS_URL
 from ingestion.settings import BUNDLED_SNAPSHOT
 from ingestion.snapshot import SnapshotWriter, load_manifest
-from ingestion.snapshots.bodies import (
-    chart_body,
-    fr_body,
-    market_open,
-    pageviews_body,
-    pageviews_not_found,
-    pageviews_url_any_range,
-    repo_body,
-    star_history_pages,
-    star_history_weeks,
-    stars_added,
-    week_start,
-)
+from ingestion.snapshots import bodies
 from ingestion.stocks import CHART_URL
 
 DERIVED = object()  # "work it out from the close"
@@ -79,19 +67,19 @@ class SnapshotBuilder:
         """Record a chart response that answers any date range for `ticker`."""
         self.series.append({"source": "stocks", "key": ticker, "provenance": provenance})
         return self.exchange(CHART_URL.format(symbol=ticker), params={"interval": "1d"},
-                             body=chart_body(ticker, bars, splits=splits), name=f"stocks/{ticker}")
+                             body=bodies.chart_body(ticker, bars, splits=splits), name=f"stocks/{ticker}")
 
     def pageviews(self, article: str, views: dict[dt.date, int], provenance: str = "real") -> Path:
         """Record Wikimedia's daily pageviews of `article`, answering any date range (the source keeps its window)."""
         self.series.append({"source": "trends", "key": article, "dataset": "pageviews", "provenance": provenance})
-        return self.exchange(pageviews_url_any_range(article), body=pageviews_body(article, views),
+        return self.exchange(bodies.pageviews_url_any_range(article), body=bodies.pageviews_body(article, views),
                              name=f"trends/{file_name(article)}")
 
     def missing_article(self, article: str) -> Path:
         """Record Wikimedia's 404 for an article it has no pageviews of (e.g. a renamed or missing title)."""
         self.series.append({"source": "trends", "key": article, "dataset": "pageviews", "provenance": "missing"})
-        return self.exchange(pageviews_url_any_range(article), status=404,
-                             body=pageviews_not_found(article, "daily", self.as_of, self.as_of),
+        return self.exchange(bodies.pageviews_url_any_range(article), status=404,
+                             body=bodies.pageviews_not_found(article, "daily", self.as_of, self.as_of),
                              name=f"trends/{file_name(article)}")
 
     def repo(self, repo: str, stars_today: int, history: dict[dt.date, int] | None = None,
@@ -101,20 +89,21 @@ class SnapshotBuilder:
         ingestion/snapshots/bodies.py); without `history` the history answers 404 (the repo then has only today's
         observation)."""
         self.series.append({"source": "github", "key": repo, "dataset": "repo", "provenance": provenance})
-        self.exchange(REPO_URL.format(repo=repo), body=repo_body(repo, stars_today), name=f"github/{file_name(repo)}")
+        self.exchange(REPO_URL.format(repo=repo), body=bodies.repo_body(repo, stars_today),
+                      name=f"github/{file_name(repo)}")
         if history is None:
             self.exchange(HISTORY_URL.format(repo=repo), status=404, body={"message": "Not Found"},
                           name=f"github_history/{file_name(repo)}")
             return
         self.series.append({"source": "github", "key": repo, "dataset": "star_history", "provenance": provenance})
-        self.history_pages(repo, star_history_weeks(stars_added(history, self.as_of, stars_today), min(history),
-                                                    self.as_of))
+        added = bodies.stars_added(history, self.as_of, stars_today)
+        self.history_pages(repo, bodies.star_history_weeks(added, min(history), self.as_of))
 
     def history_pages(self, repo: str, weeks: list[dict[str, Any]], link: bool = True) -> list[Path]:
         """Record weekly star-history buckets (newest first) as GitHub's pages; `link=False` records them without
         headers, as a recorder that keeps none would (the source then pages by number)."""
         written = []
-        for params, headers, body in star_history_pages(repo, weeks):
+        for params, headers, body in bodies.star_history_pages(repo, weeks):
             written.append(self.exchange(HISTORY_URL.format(repo=repo), params=params, body=body,
                                          headers=headers if link else None,
                                          name=f"github_history/{file_name(repo)}_p{params['page']}"))
@@ -124,7 +113,7 @@ class SnapshotBuilder:
         """Record one Federal Register search holding all of `term`'s documents, matched by the term alone: it
         answers every month the source asks for, and the source keeps that month's documents."""
         self.series.append({"source": "regulatory", "key": term, "dataset": "documents", "provenance": provenance})
-        return self.exchange(DOCUMENTS_URL, params={"conditions[term]": term}, body=fr_body(documents),
+        return self.exchange(DOCUMENTS_URL, params={"conditions[term]": term}, body=bodies.fr_body(documents),
                              name=f"regulatory/{file_name(term)}")
 
     def write(self, description: str = "test snapshot") -> Path:
@@ -173,21 +162,22 @@ def extend_bundled(root: Path, as_of: dt.date) -> dict[str, int]:
         quote, adjclose = result["indicators"]["quote"][0], result["indicators"]["adjclose"][0]["adjclose"]
         last = quote["close"][-1]
         for day in weekdays:
-            result["timestamp"].append(market_open(day))
+            result["timestamp"].append(bodies.market_open(day))
             for name in ("open", "high", "low", "close"):
                 quote[name].append(last)
             quote["volume"].append(1000)
             adjclose.append(last)
 
     starred_day = as_of - dt.timedelta(days=1)
+    starred_week = bodies.week_start(starred_day)
 
     def more_stars(doc: dict[str, Any]) -> None:
         weeks = doc["response"]["json"]
-        while dt.datetime.fromtimestamp(weeks[0]["week"], dt.UTC).date() < week_start(as_of):
+        while dt.datetime.fromtimestamp(weeks[0]["week"], dt.UTC).date() < bodies.week_start(as_of):
             weeks.insert(0, {"week": weeks[0]["week"] + 7 * 86400, "total": 0, "days": [0] * 7})
         weeks[:] = weeks[:WEEKS_PER_PAGE]
-        week = next(w for w in weeks if dt.datetime.fromtimestamp(w["week"], dt.UTC).date() == week_start(starred_day))
-        week["days"][(starred_day - week_start(starred_day)).days] += 10
+        week = next(w for w in weeks if dt.datetime.fromtimestamp(w["week"], dt.UTC).date() == starred_week)
+        week["days"][(starred_day - starred_week).days] += 10
         week["total"] += 10
 
     def ten_more_stars(doc: dict[str, Any]) -> None:
