@@ -363,7 +363,8 @@ class SnapshotWriter:
         else:
             response["json"] = body
         if name is None:
-            name, order = self._sequence_name(url), self.count if order is None else order
+            name = self._sequence_name(url)
+            order = self.count if order is None else order
         doc: dict[str, Any] = {"request": {"method": method, "url": _url_without_secrets(url),
                                            "params": scrub_params({str(k): str(v) for k, v in (params or {}).items()})},
                                "response": response}
@@ -393,8 +394,9 @@ class SnapshotWriter:
         return f"{parts.netloc}/{self.count:06d}_{safe}.json"
 
     def _response_path(self, name: str) -> Path:
-        path = self.root / "responses" / name
-        if not name.endswith((".json", ".json.gz")) or not path.resolve().is_relative_to(self.root.resolve()):
+        responses = self.root / "responses"
+        path = responses / name
+        if not name.endswith((".json", ".json.gz")) or not path.resolve().is_relative_to(responses.resolve()):
             raise ValueError(f"recording name {name!r} must end in .json or .json.gz and stay inside responses/")
         return path
 
