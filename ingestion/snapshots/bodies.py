@@ -171,8 +171,9 @@ def fr_document(number: str, day: dt.date, title: str = "A notice", doc_type: st
 
 def fr_body(documents: list[dict[str, Any]], next_page_url: str | None = None) -> dict[str, Any]:
     """A documents.json page holding `documents` oldest first (the source asks `order=oldest`); a following page
-    is named by `next_page_url`."""
-    ordered = sorted(documents, key=lambda doc: (doc["publication_date"], doc["document_number"]))
+    is named by `next_page_url`. A document lacking a field (a test of a broken answer) sorts first."""
+    ordered = sorted(documents, key=lambda doc: (str(doc.get("publication_date", "")),
+                                                 str(doc.get("document_number", ""))))
     body: dict[str, Any] = {"count": len(ordered), "total_pages": 1, "results": ordered}
     if next_page_url:
         body["next_page_url"] = next_page_url
