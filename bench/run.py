@@ -38,8 +38,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from ingestion.registry import load_registry  # noqa: E402
 from ingestion.settings import BUNDLED_SNAPSHOT  # noqa: E402
 from ingestion.snapshot import load_manifest  # noqa: E402
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder, extend_bundled, trading_days  # noqa: E402
 from orchestration.cli.doctor import requests_needed  # noqa: E402
-from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled, trading_days  # noqa: E402
 
 AI_PULSE = Path(sys.executable).with_name("ai-pulse")
 RESULTS = PROJECT_ROOT / "bench" / "results.json"
@@ -134,11 +134,8 @@ def scale_snapshot(root: Path, tickers: int, years: int, repos: int, repo_years:
         snap.repo(f"scale-org/repo-{n:04d}", 100 + n + len(star_days), history=stars, provenance="synthetic")
     for entry in snap.series:
         entry["provenance"] = "synthetic"
-    snapshot = snap.write()
-    manifest = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
-    manifest["description"] = (f"SYNTHETIC benchmark data: {tickers} made-up tickers x {years} years, {repos} "
-                               f"made-up repos x {repo_years} years of daily star counts. Not real numbers.")
-    (snapshot / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    snapshot = snap.write(f"SYNTHETIC benchmark data: {tickers} made-up tickers x {years} years, {repos} made-up "
+                          f"repos x {repo_years} years of daily star counts. Not real numbers.")
 
     doc = yaml.safe_load((PROJECT_ROOT / "registry.yml").read_text(encoding="utf-8"))
     doc["start_date"] = as_of.replace(year=as_of.year - years)

@@ -23,11 +23,10 @@ from ingestion.snapshot import (
     NoRecording,
     Recording,
     SnapshotError,
+    SnapshotWriter,
     find_recording,
     read_snapshot,
     request_params,
-    scrub_headers,
-    write_recording,
 )
 
 log = logging.getLogger("ai_pulse.http")
@@ -189,30 +188,27 @@ class ReplayTransport:
 
 @dataclass
 class RecordingTransport:
-    """Wraps a transport (live, in practice) and writes every exchange into a snapshot directory, without
-    secrets: request headers are never written, and credential-like headers and params are dropped."""
+    """Wraps a transport (live, in practice) and writes every exchange into a snapshot directory through the
+    snapshot's one writer, without secrets: request headers are never written, response headers are kept only
+    when replay or a reader needs them, and credential-like headers and params are dropped."""
 
     inner: Transport
     snapshot_dir: Path
-    count: int = 0
+    writer: SnapshotWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = SnapshotWriter(self.snapshot_dir)
 
     def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
              profile: str = PLAIN) -> Response:
         reply = self.inner.send(method, url, params, headers, timeout, profile)
-        self.count += 1
-        parts = urlsplit(url)
-        name = "_".join(s for s in parts.path.split("/") if s)[-80:] or "root"
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        target = self.snapshot_dir / "responses" / parts.netloc / f"{self.count:06d}_{safe}.json"
-        body: dict[str, Any]
         try:
-            body = {"json": json.loads(reply.text)}
+            body: dict[str, Any] = {"body": json.loads(reply.text)}
         except ValueError:
             body = {"text": reply.text}
-        headers_kept = {k: v for k, v in scrub_headers(reply.headers).items() if k in KEPT_RESPONSE_HEADERS}
-        # Every file carries its sequence number, so repeated requests (a 429, then a 200) replay in order.
-        write_recording(target, method, url.split("?")[0], request_params(url, params),
-                        {"status": reply.status, "headers": headers_kept, **body}, order=self.count)
+        # Filed by host and sequence number, which is also each file's `order`: a 429, then a 200, replay in turn.
+        self.writer.add(url.split("?")[0], params=request_params(url, params), method=method, status=reply.status,
+                        headers={k: v for k, v in reply.headers.items() if k in KEPT_RESPONSE_HEADERS}, **body)
         return reply
 
     def sleep(self, seconds: float) -> None:

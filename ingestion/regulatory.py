@@ -34,7 +34,8 @@ from ingestion.http import HttpClient, SourceError, json_body
 SOURCE = "regulatory"
 DATASET = "documents"
 BACKEND = "federal_register"
-DOCUMENTS_URL = "https://www.federalregister.gov/api/v1/documents.json"
+SITE = "https://www.federalregister.gov"  # documents link to pages here: /d/<number>, /documents/…, /agencies/…
+DOCUMENTS_URL = f"{SITE}/api/v1/documents.json"
 PER_PAGE = 100
 RESULT_WINDOW = 2000  # the most results one search pages through
 MAX_PAGES = RESULT_WINDOW // PER_PAGE

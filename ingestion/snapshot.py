@@ -1,4 +1,5 @@
-"""Snapshots: folders of recorded HTTP exchanges (format: docs/SNAPSHOTS.md), read for replay, written by record.
+"""Snapshots: folders of recorded HTTP exchanges (format: docs/SNAPSHOTS.md), read for replay and written by
+SnapshotWriter (the recorder, the bundled snapshot's builder and the tests all write through it).
 
 A snapshot is `manifest.json` plus `responses/**/*.json[.gz]`, one recorded exchange per file.
 """
@@ -12,10 +13,11 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 SECRET_PARAM = re.compile(r"(token|key|secret|password|signature|auth)", re.IGNORECASE)
@@ -332,22 +334,100 @@ def scrub_params(params: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in params.items() if not SECRET_PARAM.search(k)}
 
 
-def write_recording(path: Path, method: str, url: str, params: dict[str, str], response: dict[str, Any],
-                    order: int | None = None) -> None:
-    """Write one exchange in the snapshot format (plain JSON, readable in a diff)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc: dict[str, Any] = {"request": {"method": method, "url": url, "params": scrub_params(params)},
-                           "response": response}
-    if order is not None:
-        doc["order"] = order
-    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+class SnapshotWriter:
+    """Writes a snapshot folder in the format above; the recorder, the bundled snapshot's builder and the tests'
+    snapshots all write through it, so every snapshot the project makes is encoded one way and holds no credential.
+
+    A recording is one plain-JSON exchange with sorted keys and no spaces, readable in a diff and the same bytes
+    every time; a name ending `.json.gz` is gzip-compressed with no timestamp in its header, so a rebuilt snapshot
+    is byte-identical. Request headers are never written; credential-like query parameters and response headers
+    are dropped from whatever is added.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.count = 0  # exchanges added so far: the sequence number of the last one
+
+    def add(self, url: str, *, params: dict[str, Any] | None = None, method: str = "GET", status: int = 200,
+            body: Any = None, text: str | None = None, headers: dict[str, str] | None = None,
+            order: int | None = None, name: str | None = None) -> Path:
+        """Write one exchange and return its file. The response holds `text` (a raw body) when given, else `body`
+        as JSON; `headers` default to a JSON Content-Type. `name` is the file's path under `responses/`; without
+        one the file is `<host>/<sequence>_<path>.json` and carries its sequence as `order`, so repeated requests
+        (a 429, then a 200) replay in the order they were recorded."""
+        self.count += 1
+        response: dict[str, Any] = {"status": status,
+                                    "headers": scrub_headers(headers if headers is not None else JSON_HEADERS)}
+        if text is not None:
+            response["text"] = text
+        else:
+            response["json"] = body
+        if name is None:
+            name = self._sequence_name(url)
+            order = self.count if order is None else order
+        doc: dict[str, Any] = {"request": {"method": method, "url": _url_without_secrets(url),
+                                           "params": scrub_params({str(k): str(v) for k, v in (params or {}).items()})},
+                               "response": response}
+        if order is not None:
+            doc["order"] = order
+        return self._write(self._response_path(name), doc)
+
+    def edit(self, path: Path, change: Callable[[dict[str, Any]], None], *, to: Path | None = None) -> Path:
+        """Read the recording at `path`, let `change` alter its document in place, and write it back (or to `to`,
+        a new file of this snapshot): how a copied snapshot is moved on to a later day."""
+        doc = _read_json_file(path)
+        change(doc)
+        return self._write(to or path, doc)
+
+    def write_manifest(self, as_of: dt.date, description: str, series: list[dict[str, Any]]) -> Path:
+        """Write `manifest.json`: indented and key-sorted, so it reads well and rebuilds to the same bytes."""
+        doc = {"as_of": as_of.isoformat(), "description": description, "series": series}
+        path = self.root / "manifest.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def _sequence_name(self, url: str) -> str:
+        parts = urlsplit(url)
+        path = "_".join(s for s in parts.path.split("/") if s)[-80:] or "root"
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in path)
+        return f"{parts.netloc}/{self.count:06d}_{safe}.json"
+
+    def _response_path(self, name: str) -> Path:
+        responses = self.root / "responses"
+        path = responses / name
+        if not name.endswith((".json", ".json.gz")) or not path.resolve().is_relative_to(responses.resolve()):
+            raise ValueError(f"recording name {name!r} must end in .json or .json.gz and stay inside responses/")
+        return path
+
+    @staticmethod
+    def _write(path: Path, doc: dict[str, Any]) -> Path:
+        payload = _encode(doc)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mtime=0 leaves the time out of the gzip header, so the same exchange is always the same bytes.
+        path.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0) if path.name.endswith(".gz") else payload)
+        return path
 
 
-def write_manifest(snapshot_dir: Path, as_of: dt.date, description: str, series: list[dict[str, Any]]) -> None:
-    """Write a manifest for a recorded snapshot."""
-    snapshot_dir.mkdir(parents=True, exist_ok=True)
-    doc = {"as_of": as_of.isoformat(), "description": description, "series": series}
-    (snapshot_dir / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    """One recording's bytes: UTF-8 JSON with sorted keys and no spaces. A body holding a lone surrogate escape
+    (valid JSON, but not encodable as UTF-8) keeps its characters escaped."""
+    try:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _url_without_secrets(url: str) -> str:
+    """`url` with any credential-like query parameter dropped (unchanged, to the byte, when it has none)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(SECRET_PARAM.search(key) for key, _ in pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in pairs if not SECRET_PARAM.search(k)])))
 
 
 def recording_manifest(

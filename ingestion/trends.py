@@ -38,8 +38,10 @@ DATASET, MONTHLY_DATASET = "pageviews", "pageviews_monthly"
 BACKEND = "wikipedia_pageviews"
 # Wikimedia's per-article pageviews (https://doc.wikimedia.org/generated-data-platform/aqs/analytics-api/): start and
 # end are YYYYMMDD plus an ignored hour; monthly items are stamped YYYYMM0100, and months without views are left out.
-PAGEVIEWS_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/all-access/user/"
-                 "{article}/{granularity}/{start}00/{end}00")
+# ARTICLE_URL is one article's series at one granularity; the date range follows it as two more path segments.
+ARTICLE_URL = ("https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/all-access/user/"
+               "{article}/{granularity}")
+PAGEVIEWS_URL = ARTICLE_URL + "/{start}00/{end}00"
 FIX_ARTICLE = ("check the article title in registry.yml (signals.trends) on en.wikipedia.org; a renamed article "
                "needs its current title")
 ITEM_FIELDS = ("timestamp", "views")

@@ -1,5 +1,5 @@
-"""Shared fixtures: an isolated environment per test, a CLI runner that forbids network access, and small
-registries and snapshots written on the fly."""
+"""Shared fixtures: an isolated environment per test, a CLI runner that forbids network access, small registries
+and snapshots written on the fly, and a replay that keeps what each request sent."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -218,3 +218,27 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class SpyingReplay:
+    """Replay that also keeps what each request sent (URL, params, headers, and the live client profile it asked
+    for), to check what a source asks for."""
+
+    root: Path
+    sent: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from ingestion.http import ReplayTransport
+
+        self.replay = ReplayTransport(self.root)
+
+    def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
+             profile: str = "requests") -> Any:
+        self.sent.append((url, dict(params), dict(headers)))
+        self.profiles.append(profile)
+        return self.replay.send(method, url, params, headers, timeout, profile)
+
+    def sleep(self, seconds: float) -> None:
+        self.replay.sleep(seconds)

@@ -14,7 +14,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from tests.snapshot_factory import Bar, SnapshotBuilder, fr_document
+from ingestion.snapshots.bodies import fr_document
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder
 
 D = dt.date
 AS_OF = D(2024, 12, 31)

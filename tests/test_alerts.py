@@ -24,10 +24,10 @@ import pytest
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, build_run_status_sensor_context
 
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder
 from orchestration.defs.sensors import ALERT_SENSOR_NAME
 from orchestration.lib.alerts import CLAIMS_DIR, UI_URL_ENV, WEBHOOK_ENV
 from tests.conftest import PROJECT_ROOT, CliRunner, free_port, invoke, isolated_env, local_server, running_ui
-from tests.snapshot_factory import Bar, SnapshotBuilder
 
 D = dt.date
 T = TypeVar("T")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from ingestion.common import DEFERRED, FAILED, NO_DATA, OK, Window
-from ingestion.github import HISTORY_URL, HistoryCursor, fetch_history, fetch_repo, github_source
+from ingestion.github import HISTORY_URL, REPO_URL, HistoryCursor, fetch_history, fetch_repo, github_source
 from ingestion.http import HttpClient, ReplayTransport, SourceError
-from ingestion.snapshots.bodies import star_history_weeks, unix_midnight, week_start
-from tests.conftest import load_source, query
-from tests.snapshot_factory import REPO_URL, SnapshotBuilder, SpyingReplay, repo_body
+from ingestion.snapshots.bodies import repo_body, star_history_weeks, unix_midnight, week_start
+from ingestion.snapshots.builder.factory import SnapshotBuilder
+from tests.conftest import SpyingReplay, load_source, query
 
 D = dt.date
 TODAY = D(2024, 12, 31)
@@ -40,7 +40,7 @@ def client_for(snap: SnapshotBuilder) -> tuple[HttpClient, SpyingReplay]:
 
 
 def test_snapshot_sends_githubs_headers_and_no_authorization_without_a_token(snap: SnapshotBuilder) -> None:
-    snap.exchange(REPO_URL.format("Ollama/Ollama"), body=repo_body("ollama/ollama", 100))
+    snap.exchange(REPO_URL.format(repo="Ollama/Ollama"), body=repo_body("ollama/ollama", 100))
     client, spy = client_for(snap)
     fetched = fetch_repo(client, "Ollama/Ollama", ONE_DAY)
     assert fetched.tables["repos"] == [{"repo": "ollama/ollama", "observed_date": TODAY, "full_name": "ollama/ollama",
@@ -66,7 +66,7 @@ def test_a_token_goes_to_github_as_bearer_on_every_request(snap: SnapshotBuilder
 
 
 def test_a_renamed_repo_is_followed_and_kept_under_its_registered_name(snap: SnapshotBuilder) -> None:
-    snap.exchange(REPO_URL.format("ggerganov/llama.cpp"), status=301,
+    snap.exchange(REPO_URL.format(repo="ggerganov/llama.cpp"), status=301,
                   body={"message": "Moved Permanently", "url": "https://api.github.com/repositories/612354784"},
                   headers={"Location": "https://api.github.com/repositories/612354784"})
     snap.exchange("https://api.github.com/repositories/612354784", body=repo_body("ggml-org/llama.cpp", 70000))
@@ -81,7 +81,7 @@ def test_a_renamed_repo_is_followed_and_kept_under_its_registered_name(snap: Sna
 
 
 def test_a_404_is_no_data_naming_the_repo_and_the_fix(snap: SnapshotBuilder) -> None:
-    snap.exchange(REPO_URL.format("gone/away"), status=404, body={"message": "Not Found"})
+    snap.exchange(REPO_URL.format(repo="gone/away"), status=404, body={"message": "Not Found"})
     fetched = fetch_repo(client_for(snap)[0], "gone/away", ONE_DAY)
     assert fetched.status == NO_DATA and "[github gone/away] GitHub 404" in fetched.detail
     assert "registry.yml" in fetched.detail
@@ -92,15 +92,15 @@ def test_a_404_is_no_data_naming_the_repo_and_the_fix(snap: SnapshotBuilder) -> 
     {"status": 403, "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "0"}},
 ], ids=["429_retry_after", "403_rate_limit"])
 def test_rate_limits_are_waited_out_then_the_repo_loads(snap: SnapshotBuilder, limited: dict) -> None:
-    snap.exchange(REPO_URL.format("ollama/ollama"), body={"message": "rate limited"}, order=1, **limited)
-    snap.exchange(REPO_URL.format("ollama/ollama"), body=repo_body("ollama/ollama", 100), order=2)
+    snap.exchange(REPO_URL.format(repo="ollama/ollama"), body={"message": "rate limited"}, order=1, **limited)
+    snap.exchange(REPO_URL.format(repo="ollama/ollama"), body=repo_body("ollama/ollama", 100), order=2)
     client, spy = client_for(snap)
     fetched = fetch_repo(client, "ollama/ollama", ONE_DAY)
     assert fetched.status == OK and len(spy.sent) == 2 and len(spy.replay.waits) == 1
 
 
 def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
-    snap.exchange(REPO_URL.format("ollama/ollama"), text='{"full_name": "ollama/oll')
+    snap.exchange(REPO_URL.format(repo="ollama/ollama"), text='{"full_name": "ollama/oll')
     with pytest.raises(SourceError, match=r"\[github ollama/ollama\] HTTP 200 body is not valid JSON"):
         fetch_repo(client_for(snap)[0], "ollama/ollama", ONE_DAY)
 
@@ -108,9 +108,9 @@ def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
 def test_a_missing_or_mistyped_count_fails_the_repo_instead_of_loading_null(snap: SnapshotBuilder) -> None:
     body = repo_body("ollama/ollama", 100)
     del body["stargazers_count"]
-    snap.exchange(REPO_URL.format("ollama/ollama"), body=body)
+    snap.exchange(REPO_URL.format(repo="ollama/ollama"), body=body)
     odd = repo_body("x/y", 1) | {"forks_count": "many"}
-    snap.exchange(REPO_URL.format("x/y"), body=odd)
+    snap.exchange(REPO_URL.format(repo="x/y"), body=odd)
     client = client_for(snap)[0]
     with pytest.raises(SourceError, match=r"lacks required field\(s\) stargazers_count"):
         fetch_repo(client, "ollama/ollama", ONE_DAY)
@@ -119,7 +119,7 @@ def test_a_missing_or_mistyped_count_fails_the_repo_instead_of_loading_null(snap
 
 
 def test_a_new_field_is_reported_and_the_snapshot_still_loads(snap: SnapshotBuilder) -> None:
-    snap.exchange(REPO_URL.format("ollama/ollama"), body=repo_body("ollama/ollama", 100) | {"star_velocity": 3})
+    snap.exchange(REPO_URL.format(repo="ollama/ollama"), body=repo_body("ollama/ollama", 100) | {"star_velocity": 3})
     fetched = fetch_repo(client_for(snap)[0], "ollama/ollama", ONE_DAY)
     assert fetched.status == OK and "new field(s) in the repository object: star_velocity" in fetched.detail
 
@@ -215,17 +215,17 @@ def test_the_rate_limit_pauses_the_backfill_and_the_next_run_resumes_it_from_the
     reset = unix_midnight(TODAY) + 3600
     # Night 1: GitHub's budget runs out with page 2 (x-ratelimit-remaining: 0), and page 3 is never asked.
     night1 = SnapshotBuilder(tmp_path / "night1", TODAY)
-    night1.exchange(REPO_URL.format("a/b"), body=repo_body("a/b", 770))
+    night1.exchange(REPO_URL.format(repo="a/b"), body=repo_body("a/b", 770))
     for params, headers, body in limited(star_history_pages("a/b", weeks)[:2], [1, 0], reset):
         night1.exchange(HISTORY_URL.format(repo="a/b"), params=params, headers=headers, body=body,
                         name=f"history_{params['page']}")
-    night1.exchange(REPO_URL.format("c/d"), body=repo_body("c/d", 5))
+    night1.exchange(REPO_URL.format(repo="c/d"), body=repo_body("c/d", 5))
     night1.write()
     # Night 2, a week later: one new week on top, so every page has moved down by one week.
     later = TODAY + dt.timedelta(weeks=1)
     night2 = SnapshotBuilder(tmp_path / "night2", later)
-    night2.exchange(REPO_URL.format("a/b"), body=repo_body("a/b", 777))
-    night2.exchange(REPO_URL.format("c/d"), body=repo_body("c/d", 5))
+    night2.exchange(REPO_URL.format(repo="a/b"), body=repo_body("a/b", 777))
+    night2.exchange(REPO_URL.format(repo="c/d"), body=repo_body("c/d", 5))
     newer = weeks_back(later, 111)
     for params, headers, body in star_history_pages("a/b", newer):
         night2.exchange(HISTORY_URL.format(repo="a/b"), params=params, headers=headers, body=body,
@@ -244,7 +244,7 @@ def test_the_rate_limit_pauses_the_backfill_and_the_next_run_resumes_it_from_the
     assert "resumes on the next run" in status[("a/b", "star_history")][1]
     assert status[("c/d", "star_history")][0] == DEFERRED  # not even asked: the budget was used up
     assert status[("a/b", "repo")][0] == OK and status[("c/d", "repo")][0] == OK
-    assert [url.split("?")[0] for url, _, _ in spy.sent] == [REPO_URL.format("a/b"), REPO_URL.format("c/d"),
+    assert [url.split("?")[0] for url, _, _ in spy.sent] == [REPO_URL.format(repo="a/b"), REPO_URL.format(repo="c/d"),
                                                              HISTORY_URL.format(repo="a/b"),
                                                              HISTORY_URL.format(repo="a/b")]
     assert asked_pages(spy, "a/b") == ["1", "2"]
@@ -266,7 +266,7 @@ def test_the_rate_limit_pauses_the_backfill_and_the_next_run_resumes_it_from_the
 
 def test_each_repo_fails_alone_and_snapshots_merge_per_day(tmp_path: Path, snap: SnapshotBuilder) -> None:
     snap.repo("ollama/ollama", 100, {D(2024, 6, 1): 50})
-    snap.exchange(REPO_URL.format("down/repo"), status=500, body={"message": "Server Error"})
+    snap.exchange(REPO_URL.format(repo="down/repo"), status=500, body={"message": "Server Error"})
     snap.write()
     client = HttpClient(ReplayTransport(snap.root), user_agent="t")
 

@@ -11,8 +11,10 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +26,13 @@ from ingestion.http import (
     LiveTransport,
     RecordingTransport,
     ReplayTransport,
+    Response,
     SourceError,
     TransportError,
 )
-from ingestion.snapshot import SnapshotError, load_manifest, read_snapshot
+from ingestion.snapshot import SnapshotError, SnapshotWriter, load_manifest, read_snapshot
+from ingestion.snapshots.builder.factory import SnapshotBuilder
 from tests.conftest import local_server
-from tests.snapshot_factory import SnapshotBuilder
 
 API = "https://api.example.test"
 
@@ -333,22 +336,46 @@ def test_replay_never_opens_a_socket(snap: SnapshotBuilder, monkeypatch: pytest.
     assert attempts == [("127.0.0.1", 9)]
 
 
+@dataclass
+class SettingACookie:
+    """A transport standing in for a live API that sets a session cookie on every answer."""
+
+    inner: ReplayTransport
+
+    def send(self, *args: Any, **kwargs: Any) -> Response:
+        reply = self.inner.send(*args, **kwargs)
+        reply.headers["set-cookie"] = "session=abc"
+        return reply
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
 def test_recording_replays_the_same_and_strips_secrets(snap: SnapshotBuilder, tmp_path: Path) -> None:
     snap.exchange(f"{API}/repos/a/b", body={"stargazers_count": 5},
-                  headers={"Content-Type": "application/json", "Set-Cookie": "session=abc",
-                           "x-ratelimit-remaining": "9"})
+                  headers={"Content-Type": "application/json", "x-ratelimit-remaining": "9"})
     snap.write()
     recorded = tmp_path / "recorded"
-    # Recording wraps any transport; replay stands in for the live network here.
-    recorder = RecordingTransport(ReplayTransport(snap.root), recorded)
+    # Recording wraps any transport; replay, setting a cookie as a live API would, stands in for the network here.
+    recorder = RecordingTransport(SettingACookie(ReplayTransport(snap.root)), recorded)
     canary = "ghp_canary_token_1234567890"
     client = HttpClient(transport=recorder, user_agent="AI-Pulse tests")
     client.get_json(f"{API}/repos/a/b", source="github", signal="a/b", params={"access_token": canary},
                     headers={"Authorization": f"Bearer {canary}"})
     files = list((recorded / "responses").rglob("*.json"))
-    assert len(files) == 1
+    # Filed by host and sequence, as docs/SNAPSHOTS.md says.
+    assert [f.relative_to(recorded).as_posix() for f in files] == ["responses/api.example.test/000001_repos_a_b.json"]
     text = files[0].read_text()
-    assert canary not in text and "session=abc" not in text
-    (recorded / "manifest.json").write_text('{"as_of": "2024-12-31", "description": "recorded"}')
+    assert canary not in text and "session=abc" not in text and '"x-ratelimit-remaining":"9"' in text
+    SnapshotWriter(recorded).write_manifest(dt.date(2024, 12, 31), "recorded", [])
     again = client_for(recorded).get_json(f"{API}/repos/a/b", source="github", signal="a/b")[1]
     assert again == {"stargazers_count": 5}
+
+
+def test_the_snapshot_writer_drops_credentials_from_whatever_it_is_given(snap: SnapshotBuilder) -> None:
+    secret = "s3cr3t-canary"
+    written = snap.exchange(f"{API}/data?api_key={secret}&day=1", params={"token": secret, "page": "2"},
+                            headers={"Content-Type": "application/json", "Set-Cookie": f"id={secret}"}, body=[1])
+    text = written.read_text()
+    assert secret not in text and "day=1" in text and '"page":"2"' in text
+    assert get(snap, f"{API}/data", day="1", page="2") == [1]

@@ -11,21 +11,18 @@ import pytest
 from ingestion.common import FAILED, NO_DATA, OK
 from ingestion.http import HttpClient, ReplayTransport
 from ingestion.news import SEARCH_URL, news_source, search_params
-from tests.conftest import load_source, query
-from tests.snapshot_factory import SnapshotBuilder, SpyingReplay
+from ingestion.snapshots.bodies import news_count_body
+from ingestion.snapshots.builder.factory import SnapshotBuilder
+from tests.conftest import SpyingReplay, load_source, query
 
 D = dt.date
 START = D(2024, 10, 1)
 
 
-def count_body(stories: int, exhaustive: bool = True) -> dict:
-    return {"hits": [], "nbHits": stories, "page": 0, "nbPages": 0, "hitsPerPage": 0,
-            "exhaustiveNbHits": exhaustive, "query": '"AI Act"', "params": "", "processingTimeMS": 1}
-
-
 def record_months(snap: SnapshotBuilder, phrase: str, counts: dict[dt.date, int]) -> None:
     for month, stories in counts.items():
-        snap.exchange(SEARCH_URL, params=search_params(phrase, month), body=count_body(stories),
+        params = search_params(phrase, month)
+        snap.exchange(SEARCH_URL, params=params, body=news_count_body(params, stories),
                       name=f"news/{phrase.replace(' ', '_')}_{month:%Y-%m}")
 
 
@@ -107,7 +104,8 @@ def test_months_the_snapshot_lacks_are_named_and_asked_again(tmp_path: Path) -> 
 @pytest.mark.parametrize("count", [-1, "12", None])
 def test_a_count_that_is_not_a_count_fails_the_phrase(tmp_path: Path, count: object) -> None:
     snap = SnapshotBuilder(tmp_path / "s", D(2024, 10, 15))
-    snap.exchange(SEARCH_URL, params=search_params("AI Act", D(2024, 10, 1)), body=count_body(0) | {"nbHits": count})
+    params = search_params("AI Act", D(2024, 10, 1))
+    snap.exchange(SEARCH_URL, params=params, body=news_count_body(params, 0) | {"nbHits": count})
     warehouse = tmp_path / "w.duckdb"
     load(snap, warehouse, ["AI Act"], D(2024, 10, 15))
     status, detail = query(warehouse, "select status, detail from raw_news.signal_status")[0]
@@ -116,7 +114,8 @@ def test_a_count_that_is_not_a_count_fails_the_phrase(tmp_path: Path, count: obj
 
 def test_an_estimated_count_is_kept_with_its_flag(tmp_path: Path) -> None:
     snap = SnapshotBuilder(tmp_path / "s", D(2024, 10, 15))
-    snap.exchange(SEARCH_URL, params=search_params("AI Act", D(2024, 10, 1)), body=count_body(10500, False))
+    params = search_params("AI Act", D(2024, 10, 1))
+    snap.exchange(SEARCH_URL, params=params, body=news_count_body(params, 10500, exhaustive=False))
     warehouse = tmp_path / "w.duckdb"
     client = HttpClient(ReplayTransport(snap.write()), user_agent="t")
     load_source(news_source(["AI Act"], client=client, start_date=D(2024, 10, 1), today=D(2024, 10, 15)), warehouse)

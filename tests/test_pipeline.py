@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from ingestion.registry import load_registry
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder, extend_bundled
 from orchestration.lib.warehouse import writer_lock
 from tests.conftest import AI_PULSE, PROJECT_ROOT, BundledRun, CliRunner, query
-from tests.snapshot_factory import Bar, SnapshotBuilder, extend_bundled
 
 D = dt.date
 FACT_TABLES = {"core.fct_stock_daily": "trade_date", "core.fct_topic_interest": "observed_date",

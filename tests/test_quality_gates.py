@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder, trading_days
 from tests.conftest import CliRunner, query
-from tests.snapshot_factory import Bar, SnapshotBuilder, trading_days
 
 D = dt.date
 GOOD_UNTIL, LATER = D(2024, 12, 20), D(2024, 12, 31)

@@ -10,9 +10,10 @@ import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
 from ingestion.http import HttpClient, ReplayTransport, SourceError
-from ingestion.regulatory import MAX_PAGES, fetch_documents, month_windows, regulatory_source
-from tests.conftest import load_source, query
-from tests.snapshot_factory import FR_URL, SnapshotBuilder, SpyingReplay, fr_body, fr_document
+from ingestion.regulatory import DOCUMENTS_URL, MAX_PAGES, fetch_documents, month_windows, regulatory_source
+from ingestion.snapshots.bodies import fr_body, fr_document
+from ingestion.snapshots.builder.factory import SnapshotBuilder
+from tests.conftest import SpyingReplay, load_source, query
 
 D = dt.date
 TERM = "artificial intelligence"
@@ -42,7 +43,7 @@ def test_each_month_is_asked_with_the_contracts_parameters_and_only_its_document
     # Like the bundled snapshot: one response holding every document of the term, whatever the month.
     docs = [fr_document("2023-1", D(2023, 12, 30)), fr_document("2024-1", D(2024, 1, 10)),
             fr_document("2024-2", D(2024, 2, 20)), fr_document("2024-3", D(2024, 3, 1))]
-    snap.exchange(FR_URL, params=ANY_MONTH, body=fr_body(docs))
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body=fr_body(docs))
     client, spy = client_for(snap)
     fetched = fetch_documents(client, TERM, JAN_FEB)
     assert [p for _, p, _ in spy.sent] == [
@@ -58,10 +59,11 @@ def test_each_month_is_asked_with_the_contracts_parameters_and_only_its_document
 
 
 def test_pages_are_followed_through_next_page_url(snap: SnapshotBuilder) -> None:
-    page2 = f"{FR_URL}?conditions%5Bterm%5D=artificial+intelligence&page=2"
-    snap.exchange(FR_URL, params=ANY_MONTH | {"page": "1"},
+    page2 = f"{DOCUMENTS_URL}?conditions%5Bterm%5D=artificial+intelligence&page=2"
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH | {"page": "1"},
                   body=fr_body([fr_document("2024-1", D(2024, 1, 10))], next_page_url=page2))
-    snap.exchange(FR_URL, params=ANY_MONTH | {"page": "2"}, body=fr_body([fr_document("2024-2", D(2024, 1, 11))]))
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH | {"page": "2"},
+                  body=fr_body([fr_document("2024-2", D(2024, 1, 11))]))
     client, spy = client_for(snap)
     fetched = fetch_documents(client, TERM, Window(D(2024, 1, 1), D(2024, 1, 31)))
     assert [r["document_number"] for r in fetched.tables["documents"]] == ["2024-1", "2024-2"]
@@ -69,16 +71,17 @@ def test_pages_are_followed_through_next_page_url(snap: SnapshotBuilder) -> None
 
 
 def test_a_next_page_url_that_repeats_is_a_clear_error_naming_term_and_month(snap: SnapshotBuilder) -> None:
-    loop = f"{FR_URL}?conditions%5Bterm%5D=artificial+intelligence&page=2"
-    snap.exchange(FR_URL, params=ANY_MONTH, body=fr_body([fr_document("2024-1", D(2024, 1, 10))], next_page_url=loop))
+    loop = f"{DOCUMENTS_URL}?conditions%5Bterm%5D=artificial+intelligence&page=2"
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH,
+                  body=fr_body([fr_document("2024-1", D(2024, 1, 10))], next_page_url=loop))
     with pytest.raises(SourceError, match=r"\[regulatory artificial intelligence\] pagination for 2024-01 loops"):
         fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
 
 
 def test_endless_pages_stop_at_the_bound_with_a_clear_error(snap: SnapshotBuilder) -> None:
     for page in range(1, MAX_PAGES + 2):
-        following = f"{FR_URL}?conditions%5Bterm%5D=artificial+intelligence&page={page + 1}"
-        snap.exchange(FR_URL, params=ANY_MONTH | {"page": str(page)},
+        following = f"{DOCUMENTS_URL}?conditions%5Bterm%5D=artificial+intelligence&page={page + 1}"
+        snap.exchange(DOCUMENTS_URL, params=ANY_MONTH | {"page": str(page)},
                       body=fr_body([fr_document(f"2024-{page}", D(2024, 1, 10))], next_page_url=following))
     client, spy = client_for(snap)
     with pytest.raises(SourceError, match=rf"pagination for 2024-01 did not end after {MAX_PAGES} pages"):
@@ -90,22 +93,22 @@ def test_endless_pages_stop_at_the_bound_with_a_clear_error(snap: SnapshotBuilde
                                    {"status": 404, "body": {"status": 404, "message": "not found"}}],
                          ids=["count_0", "404"])
 def test_an_empty_result_set_is_no_data(snap: SnapshotBuilder, reply: dict) -> None:
-    snap.exchange(FR_URL, params=ANY_MONTH, **reply)
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, **reply)
     fetched = fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
     assert (fetched.status, fetched.tables["documents"]) == (NO_DATA, [])
     assert "no documents between 2024-01-01 and 2024-02-29" in fetched.detail
 
 
 def test_a_429_then_200_waits_as_told_and_loads(snap: SnapshotBuilder) -> None:
-    snap.exchange(FR_URL, params=ANY_MONTH, status=429, body={}, headers={"Retry-After": "4"}, order=1)
-    snap.exchange(FR_URL, params=ANY_MONTH, body=fr_body([fr_document("2024-1", D(2024, 1, 10))]), order=2)
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, status=429, body={}, headers={"Retry-After": "4"}, order=1)
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body=fr_body([fr_document("2024-1", D(2024, 1, 10))]), order=2)
     client, spy = client_for(snap)
     fetched = fetch_documents(client, TERM, Window(D(2024, 1, 1), D(2024, 1, 31)))
     assert fetched.status == OK and spy.replay.waits == [4.0]
 
 
 def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
-    snap.exchange(FR_URL, params=ANY_MONTH, text='{"count": 3, "results": [{"document_numb')
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, text='{"count": 3, "results": [{"document_numb')
     with pytest.raises(SourceError, match=r"\[regulatory artificial intelligence\] HTTP 200 body is not valid JSON"):
         fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
 
@@ -113,14 +116,14 @@ def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
 def test_a_missing_field_fails_the_term_naming_the_field(snap: SnapshotBuilder) -> None:
     document = fr_document("2024-1", D(2024, 1, 10))
     del document["publication_date"]
-    snap.exchange(FR_URL, params=ANY_MONTH, body=fr_body([document]))
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body=fr_body([document]))
     with pytest.raises(SourceError, match=r"results\[0\] lacks required field\(s\) publication_date"):
         fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
 
 
 def test_a_new_field_is_reported_and_documents_still_load(snap: SnapshotBuilder) -> None:
     body = fr_body([fr_document("2024-1", D(2024, 1, 10)) | {"ai_summary": "..."}]) | {"facets": {}}
-    snap.exchange(FR_URL, params=ANY_MONTH, body=body)
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body=body)
     fetched = fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
     assert fetched.status == OK
     assert "new field(s) in the body: facets" in fetched.detail
@@ -128,7 +131,7 @@ def test_a_new_field_is_reported_and_documents_still_load(snap: SnapshotBuilder)
 
 
 def test_more_results_than_the_api_window_is_a_clear_error(snap: SnapshotBuilder) -> None:
-    snap.exchange(FR_URL, params=ANY_MONTH, body={"count": 5000, "total_pages": 50, "results": []})
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body={"count": 5000, "total_pages": 50, "results": []})
     with pytest.raises(SourceError, match=r"5000 documents in 2024-01, more than the API's 2000-result window"):
         fetch_documents(client_for(snap)[0], TERM, JAN_FEB)
 
@@ -136,9 +139,9 @@ def test_more_results_than_the_api_window_is_a_clear_error(snap: SnapshotBuilder
 def test_a_document_found_by_two_terms_is_one_row_and_a_failing_term_fails_alone(
         tmp_path: Path, snap: SnapshotBuilder) -> None:
     shared = fr_document("2024-1", D(2024, 1, 10))
-    snap.exchange(FR_URL, params=ANY_MONTH, body=fr_body([shared, fr_document("2024-2", D(2024, 2, 2))]))
-    snap.exchange(FR_URL, params={"conditions[term]": "digital identity"}, body=fr_body([shared]))
-    snap.exchange(FR_URL, params={"conditions[term]": "broken"}, status=500, body={"errors": ["boom"]})
+    snap.exchange(DOCUMENTS_URL, params=ANY_MONTH, body=fr_body([shared, fr_document("2024-2", D(2024, 2, 2))]))
+    snap.exchange(DOCUMENTS_URL, params={"conditions[term]": "digital identity"}, body=fr_body([shared]))
+    snap.exchange(DOCUMENTS_URL, params={"conditions[term]": "broken"}, status=500, body={"errors": ["boom"]})
     snap.write()
     client = HttpClient(ReplayTransport(snap.root), user_agent="t")
     source = regulatory_source([TERM, "digital identity", "broken"], client=client, start_date=D(2024, 1, 1),

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from dagster import AssetKey
 
+from ingestion.snapshots.builder.factory import extend_bundled
 from orchestration.defs.report import REPORT_KEY
 from orchestration.lib.settings import TRANSFORM_DIR, resolve_settings
 from orchestration.report import report_path, write_report
@@ -26,7 +27,6 @@ from orchestration.report.content import (
 )
 from orchestration.report.page import render_page
 from tests.conftest import PROJECT_ROOT, BundledRun, CliRunner, query
-from tests.snapshot_factory import extend_bundled
 
 D = dt.date
 CHROMIUM = Path("/usr/bin/chromium")

@@ -27,8 +27,8 @@ from ingestion.snapshot import (
     json_depth,
     read_snapshot,
 )
+from ingestion.snapshots.builder.factory import SnapshotBuilder
 from tests.conftest import AI_PULSE, PROJECT_ROOT
-from tests.snapshot_factory import SnapshotBuilder
 
 API = "https://api.example.test"
 BIG = 200 * 2**20  # the drills' oversized files: 200 MB, uncompressed

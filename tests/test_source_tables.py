@@ -12,10 +12,10 @@ from ingestion.github import github_source
 from ingestion.http import HttpClient, ReplayTransport
 from ingestion.news import news_source
 from ingestion.regulatory import regulatory_source
+from ingestion.snapshots.builder.factory import SnapshotBuilder
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from tests.conftest import load_source, query
-from tests.snapshot_factory import SnapshotBuilder
 
 TABLES = {
     "stocks": (stocks_source, {"prices", "splits", "dividends", "listings", "signal_status"}),

@@ -11,13 +11,14 @@ import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
 from ingestion.http import BROWSER, DEFAULT_NEEDS, HttpClient, Refused, ReplayTransport, SourceError
+from ingestion.snapshots.bodies import chart_body
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder
 from ingestion.stocks import CHART_URL, CLIENT_NEEDS, chart_params, fetch_chart, parse_chart, stocks_source
 from ingestion.trends import fetch_pageviews
 from orchestration.defs.ingest import SOURCES
 from orchestration.defs.resources import Runtime
 from orchestration.lib.settings import RunSettings
-from tests.conftest import load_source, query
-from tests.snapshot_factory import Bar, SnapshotBuilder, SpyingReplay, chart_body
+from tests.conftest import SpyingReplay, load_source, query
 
 D = dt.date
 

@@ -10,11 +10,10 @@ import pytest
 
 from ingestion.common import FAILED, NO_DATA, OK, Window
 from ingestion.http import HttpClient, ReplayTransport, SourceError
+from ingestion.snapshots.bodies import pageviews_body, pageviews_url_any_range
+from ingestion.snapshots.builder.factory import SnapshotBuilder
 from ingestion.trends import MONTHLY, fetch_pageviews, pageviews_url, trends_source
-from tests.conftest import load_source, query
-from tests.snapshot_factory import PAGEVIEWS_URL, SnapshotBuilder, SpyingReplay, pageviews_body
-
-MONTHLY_URL = PAGEVIEWS_URL.replace("/daily/", "/monthly/")
+from tests.conftest import SpyingReplay, load_source, query
 
 D = dt.date
 WINDOW = Window(D(2024, 1, 1), D(2024, 1, 31))
@@ -47,7 +46,7 @@ def test_request_url_is_exact_with_the_article_percent_encoded_and_the_registry_
 
 
 def test_only_days_inside_the_window_are_kept_as_utc_dates(snap: SnapshotBuilder) -> None:
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=pageviews_body("ChatGPT", DAYS))
+    snap.exchange(pageviews_url_any_range("ChatGPT"), body=pageviews_body("ChatGPT", DAYS))
     fetched, _ = fetch(snap, "ChatGPT")
     assert fetched.tables["interest"] == [
         {"source": "wikipedia_pageviews", "term": "ChatGPT", "observed_date": D(2024, 1, 1), "value": 10.0},
@@ -55,21 +54,21 @@ def test_only_days_inside_the_window_are_kept_as_utc_dates(snap: SnapshotBuilder
 
 
 def test_a_404_is_no_data_naming_the_article_and_the_fix(snap: SnapshotBuilder) -> None:
-    snap.exchange(PAGEVIEWS_URL.format("GPT_Store"), status=404, body={"title": "Not found.", "detail": "..."})
+    snap.exchange(pageviews_url_any_range("GPT_Store"), status=404, body={"title": "Not found.", "detail": "..."})
     fetched, _ = fetch(snap, "GPT_Store")
     assert fetched.status == NO_DATA
     assert "[trends GPT_Store] Wikimedia 404 'Not found.'" in fetched.detail and "registry.yml" in fetched.detail
 
 
 def test_a_429_then_200_waits_as_told_and_loads(snap: SnapshotBuilder) -> None:
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), status=429, body={}, headers={"Retry-After": "3"}, order=1)
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=pageviews_body("ChatGPT", DAYS), order=2)
+    snap.exchange(pageviews_url_any_range("ChatGPT"), status=429, body={}, headers={"Retry-After": "3"}, order=1)
+    snap.exchange(pageviews_url_any_range("ChatGPT"), body=pageviews_body("ChatGPT", DAYS), order=2)
     fetched, transport = fetch(snap, "ChatGPT")
     assert (fetched.status, len(fetched.tables["interest"]), transport.waits) == (OK, 2, [3.0])
 
 
 def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), text='{"items": [{"timestamp": "2024010100", "vi')
+    snap.exchange(pageviews_url_any_range("ChatGPT"), text='{"items": [{"timestamp": "2024010100", "vi')
     with pytest.raises(SourceError, match=r"\[trends ChatGPT\] HTTP 200 body is not valid JSON"):
         fetch(snap, "ChatGPT")
 
@@ -77,7 +76,7 @@ def test_truncated_json_is_a_clear_error(snap: SnapshotBuilder) -> None:
 def test_a_missing_field_fails_the_article_naming_the_field(snap: SnapshotBuilder) -> None:
     body = pageviews_body("ChatGPT", DAYS)
     del body["items"][1]["views"]
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=body)
+    snap.exchange(pageviews_url_any_range("ChatGPT"), body=body)
     with pytest.raises(SourceError, match=r"\[trends ChatGPT\] items\[1\] lacks required field\(s\) views"):
         fetch(snap, "ChatGPT")
 
@@ -86,18 +85,18 @@ def test_a_new_field_is_reported_and_the_rows_still_load(snap: SnapshotBuilder) 
     body = pageviews_body("ChatGPT", DAYS)
     for item in body["items"]:
         item["bot_share"] = 0.1
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=body)
+    snap.exchange(pageviews_url_any_range("ChatGPT"), body=body)
     fetched, _ = fetch(snap, "ChatGPT")
     assert fetched.status == OK and len(fetched.tables["interest"]) == 2
     assert "new field(s) in items[0]: bot_share" in fetched.detail
 
 
 def test_each_article_fails_alone_and_a_rerun_asks_only_recent_days(tmp_path: Path, snap: SnapshotBuilder) -> None:
-    snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=pageviews_body("ChatGPT", DAYS | {D(2024, 1, 31): 7}))
-    snap.exchange(PAGEVIEWS_URL.format("Broken"), status=500, body={"title": "Internal error"})
+    snap.exchange(pageviews_url_any_range("ChatGPT"), body=pageviews_body("ChatGPT", DAYS | {D(2024, 1, 31): 7}))
+    snap.exchange(pageviews_url_any_range("Broken"), status=500, body={"title": "Internal error"})
     odd = pageviews_body("Odd", DAYS)
     odd["items"][1]["new_metric"] = 1
-    snap.exchange(PAGEVIEWS_URL.format("Odd"), body=odd)
+    snap.exchange(pageviews_url_any_range("Odd"), body=odd)
     snap.write()
     client = HttpClient(ReplayTransport(snap.root), user_agent="t")
     source = trends_source(["ChatGPT", "Broken", "Odd"], client=client, start_date=D(2024, 1, 1),
@@ -125,13 +124,6 @@ def test_each_article_fails_alone_and_a_rerun_asks_only_recent_days(tmp_path: Pa
     assert query(warehouse, "select count(*) from raw_trends.interest")[0][0] == 5
 
 
-def monthly_body(article: str, views: dict[dt.date, int]) -> dict:
-    """Wikimedia's monthly items: stamped with the month's first day, months without views left out."""
-    return {"items": [{"project": "en.wikipedia", "article": article, "granularity": "monthly",
-                       "timestamp": f"{month:%Y%m%d}00", "access": "all-access", "agent": "user", "views": n}
-                      for month, n in sorted(views.items())]}
-
-
 def test_monthly_totals_are_asked_for_complete_months_once_each(tmp_path: Path) -> None:
     assert pageviews_url("ChatGPT", Window(D(2024, 1, 1), D(2024, 2, 29)), MONTHLY).endswith(
         "/user/ChatGPT/monthly/2024010100/2024022900")
@@ -140,10 +132,10 @@ def test_monthly_totals_are_asked_for_complete_months_once_each(tmp_path: Path) 
 
     def night(today: dt.date) -> SpyingReplay:
         snap = SnapshotBuilder(tmp_path / f"s{today}", today)
-        snap.exchange(PAGEVIEWS_URL.format("ChatGPT"), body=pageviews_body("ChatGPT", DAYS))
-        snap.exchange(MONTHLY_URL.format("ChatGPT"), body=monthly_body("ChatGPT", months))
-        snap.exchange(MONTHLY_URL.format("GPT_Store"), status=404, body={"title": "Not found."})
-        snap.exchange(PAGEVIEWS_URL.format("GPT_Store"), status=404, body={"title": "Not found."})
+        snap.exchange(pageviews_url_any_range("ChatGPT"), body=pageviews_body("ChatGPT", DAYS))
+        snap.exchange(pageviews_url_any_range("ChatGPT", "monthly"), body=pageviews_body("ChatGPT", months, "monthly"))
+        snap.exchange(pageviews_url_any_range("GPT_Store", "monthly"), status=404, body={"title": "Not found."})
+        snap.exchange(pageviews_url_any_range("GPT_Store"), status=404, body={"title": "Not found."})
         spy = SpyingReplay(snap.write())
         load_source(trends_source(["ChatGPT", "GPT_Store"], client=HttpClient(spy, user_agent="t"),
                                   start_date=D(2024, 1, 1), today=today), warehouse)

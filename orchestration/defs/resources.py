@@ -13,7 +13,7 @@ from pydantic import PrivateAttr
 from ingestion.http import DEFAULT_NEEDS, ClientNeeds, HttpClient, Transport, make_transport
 from ingestion.registry import Registry, load_registry
 from ingestion.registry_tables import SOURCE_DATASETS
-from ingestion.snapshot import Manifest, SnapshotError, read_snapshot, recording_manifest, write_manifest
+from ingestion.snapshot import Manifest, SnapshotError, SnapshotWriter, read_snapshot, recording_manifest
 from orchestration.lib.settings import HostedWarehouse, RunSettings, Warehouse, resolve_warehouse
 
 
@@ -51,7 +51,7 @@ class Runtime:
         keys = [(s.source, s.key, dataset) for s in self.registry.signals
                 for dataset in SOURCE_DATASETS.get(s.source, ())]
         description, series = recording_manifest(self.settings.mode, self.today, keys, self.manifest)
-        write_manifest(record_dir, self.today, description, series)
+        SnapshotWriter(record_dir).write_manifest(self.today, description, series)
 
     def pipeline(self, source: str) -> dlt.Pipeline:
         """The dlt pipeline that loads `source` into the `raw_<source>` schema of the warehouse."""

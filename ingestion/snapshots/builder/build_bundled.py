@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
-import json
 import math
 import random
 import re
@@ -28,14 +26,29 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from ingestion.github import HISTORY_URL, REPO_URL
 from ingestion.news import SEARCH_URL, search_params
 from ingestion.news import months as news_months
-from ingestion.snapshots.bodies import star_history_pages, star_history_weeks
+from ingestion.regulatory import DOCUMENTS_URL, SITE
+from ingestion.snapshot import SnapshotWriter
+from ingestion.snapshots.bodies import (
+    NEW_YORK,
+    chart_body,
+    fr_body,
+    fr_document,
+    market_open,
+    news_count_body,
+    pageviews_body,
+    pageviews_not_found,
+    pageviews_url_any_range,
+    repo_body,
+    star_history_pages,
+    star_history_weeks,
+)
+from ingestion.stocks import CHART_URL
 
 AS_OF = date(2025, 12, 31)
 HERE = Path(__file__).resolve().parent
@@ -43,7 +56,6 @@ PROJECT_ROOT = HERE.parents[2]
 REGISTRY = PROJECT_ROOT / "registry.yml"
 REAL = HERE / "real"
 BUNDLED = PROJECT_ROOT / "ingestion" / "snapshots" / "bundled"
-NEW_YORK = ZoneInfo("America/New_York")
 JSON_TYPE = "application/json"
 
 # Sources cited in PROVENANCE.md, as owner/repo plus the commit the files were copied from.
@@ -72,13 +84,17 @@ class Series:
 
 @dataclass
 class Build:
-    """Inputs shared by every source builder."""
+    """Inputs shared by every source builder, and the writer of the snapshot they build."""
 
     real: Path
     out: Path
     start: date
     as_of: date
     signals: dict[str, list[str]]
+    writer: SnapshotWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = SnapshotWriter(self.out)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -150,22 +166,14 @@ def write_exchange(
     content_type: str = JSON_TYPE,
     headers: dict[str, str] | None = None,
 ) -> str:
-    """Write one recorded exchange as deterministic gzip JSON and return its path inside the snapshot."""
-    exchange = {
-        "request": {"method": "GET", "url": url, "params": params},
-        "response": {"status": status, "headers": headers or {"Content-Type": content_type}, "json": body},
-    }
-    payload = json.dumps(exchange, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    path = build.out / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mtime=0 keeps the gzip header, and so the bytes, identical across runs
-    path.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    """Record one exchange at `rel` (a `responses/….json.gz` path: the writer gzips it byte-reproducibly) and
+    return that path, as the manifest names it."""
+    build.writer.add(url, params=params, body=body, status=status, headers=headers or {"Content-Type": content_type},
+                     name=rel.removeprefix("responses/"))
     return rel
 
 
 # ----------------------------------------------------------------------------------------------- stocks
-
-YAHOO_URL = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
 
 # exchange code, Yahoo's exchange name and first trading day (public listing dates; meta only)
 LISTINGS: dict[str, tuple[str, str, date]] = {
@@ -221,11 +229,6 @@ class PriceRow:
     volume: int | None
 
 
-def market_open(day: date) -> int:
-    """Unix seconds of 09:30 New York time on a trading day, the timestamp Yahoo gives daily bars."""
-    return int(datetime.combine(day, time(9, 30), NEW_YORK).timestamp())
-
-
 def read_prices(path: Path, as_of: date) -> list[PriceRow]:
     """Daily rows up to as_of; later rows would be from after the recording date."""
     rows = []
@@ -278,35 +281,14 @@ def adjusted_closes(rows: list[PriceRow], dividends: dict[date, float]) -> list[
     return adjusted
 
 
-def chart_body(
-    symbol: str,
-    rows: list[PriceRow],
-    adjclose: list[float | None],
-    dividends: dict[date, float],
-    instrument: str = "EQUITY",
-) -> dict[str, Any]:
-    """A Yahoo v8 chart response body for the given rows, split and dividend events included."""
+def chart(symbol: str, rows: list[PriceRow], dividends: dict[date, float],
+          instrument: str = "EQUITY") -> dict[str, Any]:
+    """The chart body of a real series: Yahoo's adjclose from its closes and dividends, its split, and its listing's
+    meta as Yahoo gives it."""
     exchange, full_exchange, first_trade = LISTINGS[symbol]
     last = rows[-1]
-    events: dict[str, Any] = {}
-    if dividends:
-        events["dividends"] = {
-            str(market_open(day)): {"amount": amount, "date": market_open(day)}
-            for day, amount in sorted(dividends.items())
-        }
-    if symbol in SPLITS:
-        day, numerator, denominator, _ = SPLITS[symbol]
-        events["splits"] = {
-            str(market_open(day)): {
-                "date": market_open(day),
-                "numerator": numerator,
-                "denominator": denominator,
-                "splitRatio": f"{numerator}:{denominator}",
-            }
-        }
     meta = {
         "currency": "USD",
-        "symbol": symbol,
         "exchangeName": exchange,
         "fullExchangeName": full_exchange,
         "instrumentType": instrument,
@@ -314,22 +296,15 @@ def chart_body(
         "regularMarketTime": int(datetime.combine(last.day, time(16, 0), NEW_YORK).timestamp()),
         "regularMarketPrice": last.close,
         "hasPrePostMarketData": False,
-        "gmtoffset": -18000,
         "timezone": "EST",
-        "exchangeTimezoneName": "America/New_York",
         "priceHint": 2,
         "dataGranularity": "1d",
         "range": "",
         "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
     }
-    quote = {name: [getattr(r, name) for r in rows] for name in ("open", "high", "low", "close", "volume")}
-    result = {
-        "meta": meta,
-        "timestamp": [market_open(r.day) for r in rows],
-        "events": events,
-        "indicators": {"quote": [quote], "adjclose": [{"adjclose": adjclose}]},
-    }
-    return {"chart": {"result": [result], "error": None}}
+    splits = [SPLITS[symbol][:3]] if symbol in SPLITS else []
+    return chart_body(symbol, rows, adjclose=adjusted_closes(rows, dividends), dividends=dividends, splits=splits,
+                      meta=meta)
 
 
 def stock_origin(ticker: str, has_dividends: bool) -> str:
@@ -377,10 +352,8 @@ def build_stock(build: Build, ticker: str, calendar: list[date]) -> Series:
     """Record one real ticker from its CSV and dividend file."""
     rows = read_prices(build.real / "stocks" / f"{ticker}.csv", build.as_of)
     dividends = read_dividends(build.real / "stocks" / "dividends" / f"{ticker}.csv", build.as_of)
-    body = chart_body(ticker, rows, adjusted_closes(rows, dividends), dividends)
-    rel = write_exchange(
-        build, f"responses/stocks/{ticker}.json.gz", YAHOO_URL.format(symbol=ticker), {"interval": "1d"}, body
-    )
+    rel = write_exchange(build, f"responses/stocks/{ticker}.json.gz", CHART_URL.format(symbol=ticker),
+                         {"interval": "1d"}, chart(ticker, rows, dividends))
     gaps = missing_sessions(calendar, {r.day for r in rows}, build.start, build.as_of)
     return Series(
         source="stocks",
@@ -398,10 +371,8 @@ def build_qqq(build: Build, calendar: list[date]) -> Series:
     """Record the real QQQ ETF (the benchmark of P04 and P09) from etf/QQQ.csv and its dividends."""
     rows = read_prices(build.real / "etf" / "QQQ.csv", build.as_of)
     dividends = read_dividends(build.real / "etf" / "dividends" / "QQQ.csv", build.as_of)
-    body = chart_body("QQQ", rows, adjusted_closes(rows, dividends), dividends, instrument="ETF")
-    rel = write_exchange(
-        build, "responses/stocks/QQQ.json.gz", YAHOO_URL.format(symbol="QQQ"), {"interval": "1d"}, body
-    )
+    rel = write_exchange(build, "responses/stocks/QQQ.json.gz", CHART_URL.format(symbol="QQQ"), {"interval": "1d"},
+                         chart("QQQ", rows, dividends, instrument="ETF"))
     note = (
         f"{len(rows)} real daily sessions {iso(rows[0].day)}..{iso(rows[-1].day)} (rows after as_of dropped);"
         " close split-adjusted, not dividend-adjusted. adjclose is Yahoo's dividend-adjusted close as the source"
@@ -435,13 +406,6 @@ def build_stocks(build: Build) -> list[Series]:
 
 
 # ----------------------------------------------------------------------------------------------- trends
-
-# Date segments are wildcards: one recording answers every date range the pipeline asks.
-PAGEVIEWS_URL = (
-    "https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article/en.wikipedia.org/"
-    "all-access/user/{article}/{granularity}/*/*"
-)
-
 
 @dataclass
 class Article:
@@ -625,22 +589,6 @@ def daily_views(name: str, article: Article, as_of: date) -> list[tuple[date, in
     return views
 
 
-def pageview_items(name: str, views: list[tuple[date, int]], granularity: str = "daily") -> list[dict[str, Any]]:
-    """Wikimedia per-article items for the given views per day (or per month, dated by its first day)."""
-    return [
-        {
-            "project": "en.wikipedia",
-            "article": name,
-            "granularity": granularity,
-            "timestamp": day.strftime("%Y%m%d00"),
-            "access": "all-access",
-            "agent": "user",
-            "views": count,
-        }
-        for day, count in views
-    ]
-
-
 def last_whole_month(as_of: date) -> date:
     """The first day of the last month whose every day lies on or before as_of (the recording holds it; the
     pipeline asks for a month only once it ended before its today)."""
@@ -657,41 +605,24 @@ def monthly_totals(views: list[tuple[date, int]], as_of: date) -> list[tuple[dat
     return [(m, n) for m, n in sorted(totals.items()) if m <= last_whole_month(as_of) and n > 0]
 
 
-def record_pageviews(build: Build, name: str, granularity: str, items: list[dict[str, Any]]) -> str:
-    """One recording answering every date range of one granularity for an article."""
+def record_pageviews(build: Build, name: str, granularity: str, views: list[tuple[date, int]]) -> str:
+    """One recording answering every date range of one granularity for an article (its date segments are `*`)."""
     folder = "trends" if granularity == "daily" else "trends_monthly"
-    return write_exchange(
-        build, f"responses/{folder}/{name}.json.gz", PAGEVIEWS_URL.format(article=name, granularity=granularity), {},
-        {"items": items},
-    )
-
-
-NOT_FOUND_DETAIL = (
-    "The date(s) you used are valid, but we either do not have data for those date(s), or the "
-    "project you asked for is not loaded yet. Please check documentation for more information."
-)
+    return write_exchange(build, f"responses/{folder}/{name}.json.gz", pageviews_url_any_range(name, granularity), {},
+                          pageviews_body(name, dict(views), granularity))
 
 
 def build_missing_article(build: Build, name: str) -> list[Series]:
     """Record the 404 Wikimedia returns for an article it has no data for, at both granularities."""
-    first, last = build.start.strftime("%Y%m%d00"), build.as_of.strftime("%Y%m%d00")
     series = []
     for granularity, folder, dataset in (("daily", "trends", "pageviews"),
                                          ("monthly", "trends_monthly", "pageviews_monthly")):
-        body = {
-            "type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found",
-            "title": "Not found.",
-            "method": "get",
-            "detail": NOT_FOUND_DETAIL,
-            "uri": f"/analytics.wikimedia.org/v1/pageviews/per-article/en.wikipedia/all-access/user/{name}"
-            f"/{granularity}/{first}/{last}",
-        }
         rel = write_exchange(
             build,
             f"responses/{folder}/{name}.json.gz",
-            PAGEVIEWS_URL.format(article=name, granularity=granularity),
+            pageviews_url_any_range(name, granularity),
             {},
-            body,
+            pageviews_not_found(name, granularity, build.start, build.as_of),
             status=404,
             content_type="application/problem+json",
         )
@@ -708,9 +639,8 @@ def build_missing_article(build: Build, name: str) -> list[Series]:
 def build_article(build: Build, name: str, article: Article) -> list[Series]:
     """Record one synthetic pageview series, daily and as the monthly totals of the same days."""
     views = daily_views(name, article, build.as_of)
-    daily_file = record_pageviews(build, name, "daily", pageview_items(name, views))
-    monthly_file = record_pageviews(build, name, "monthly",
-                                    pageview_items(name, monthly_totals(views, build.as_of), "monthly"))
+    daily_file = record_pageviews(build, name, "daily", views)
+    monthly_file = record_pageviews(build, name, "monthly", monthly_totals(views, build.as_of))
     note = (
         f"Synthetic: no real Wikipedia pageviews were found (PROVENANCE_pageviews.md). Seeded daily views from"
         f" {iso(article.start)} with weekly rhythm, noise and dated real-event spikes ({article.why})."
@@ -733,8 +663,8 @@ def build_chatgpt(build: Build, name: str) -> list[Series]:
     monthly = [(m, n) for m, n in monthly if m <= last_whole_month(build.as_of)]
     partial = [(d(r["date"]), int(r["views"])) for r in read_csv(folder / "chatgpt_daily_partial.csv")]
     partial = [(day, n) for day, n in partial if day <= build.as_of]
-    monthly_file = record_pageviews(build, name, "monthly", pageview_items(name, monthly, "monthly"))
-    daily_file = record_pageviews(build, name, "daily", pageview_items(name, partial))
+    monthly_file = record_pageviews(build, name, "monthly", monthly)
+    daily_file = record_pageviews(build, name, "daily", partial)
     months = sorted(m for m, _ in monthly)
     return [
         Series(
@@ -776,8 +706,6 @@ def build_trends(build: Build) -> list[Series]:
 
 # ----------------------------------------------------------------------------------------------- github
 
-GITHUB_URL = "https://api.github.com/repos/{repo}"
-HISTORY_URL = "https://api.github.com/repos/{repo}/stargazers/history"
 # A repo whose last real count is older than this before as_of gets no derived history: holding a count flat for
 # longer would pass for growth data it is not.
 MAX_HELD_DAYS = 92
@@ -835,39 +763,18 @@ def utc_stamp(day: date, rng: random.Random) -> str:
 
 def repo_object(repo: str, stars: int, as_of: date, rng: random.Random) -> dict[str, Any]:
     """A GitHub repo object: stars as given, every other count seeded at plausible ratios to stars."""
-    owner, name = repo.split("/")
     created, branch = REPO_FACTS[repo]
     # research code (one paper, one repo) goes quiet; product repos are pushed to daily
     quiet = repo in ("state-spaces/mamba", "graphdeco-inria/gaussian-splatting")
     pushed = as_of - timedelta(days=rng.randint(20, 120) if quiet else rng.randint(0, 2))
+    # Drawn in this order, so the seeded stream (and so the snapshot) stays the same
     forks = round(stars * rng.uniform(0.07, 0.22))
     issues = round(stars * rng.uniform(0.002, 0.012))
-    return {
-        "id": rng.randint(100_000_000, 1_100_000_000),
-        "name": name,
-        "full_name": repo,
-        "owner": {"login": owner, "type": "Organization"},
-        "private": False,
-        "html_url": f"https://github.com/{repo}",
-        "url": GITHUB_URL.format(repo=repo),
-        "fork": False,
-        "created_at": utc_stamp(created, rng),
-        "updated_at": utc_stamp(as_of, rng),
-        "pushed_at": utc_stamp(pushed, rng),
-        "stargazers_count": stars,
-        "watchers_count": stars,
-        "watchers": stars,
-        "forks_count": forks,
-        "forks": forks,
-        "open_issues_count": issues,
-        "open_issues": issues,
-        "subscribers_count": max(5, round(stars * rng.uniform(0.004, 0.01))),
-        "network_count": forks,
-        "default_branch": branch,
-        "archived": False,
-        "disabled": False,
-        "visibility": "public",
-    }
+    repo_id = rng.randint(100_000_000, 1_100_000_000)
+    created_at, updated_at, pushed_at = (utc_stamp(day, rng) for day in (created, as_of, pushed))
+    subscribers = max(5, round(stars * rng.uniform(0.004, 0.01)))
+    return repo_body(repo, stars, forks=forks, open_issues=issues, subscribers=subscribers, pushed_at=pushed_at,
+                     repo_id=repo_id, created_at=created_at, updated_at=updated_at, default_branch=branch)
 
 
 def build_repo(build: Build, repo: str) -> Series:
@@ -876,7 +783,7 @@ def build_repo(build: Build, repo: str) -> Series:
     stars = history[-1].stars if history else SODA_CORE_STARS
     body = repo_object(repo, stars, build.as_of, seeded("github", repo))
     rel = write_exchange(
-        build, f"responses/github/{repo.replace('/', '__')}.json.gz", GITHUB_URL.format(repo=repo), {}, body
+        build, f"responses/github/{repo.replace('/', '__')}.json.gz", REPO_URL.format(repo=repo), {}, body
     )
     if not history:
         note = (
@@ -999,8 +906,7 @@ def build_github(build: Build) -> list[Series]:
 
 # ------------------------------------------------------------------------------------------- regulatory
 
-FR_URL = "https://www.federalregister.gov/api/v1/documents.json"
-FR_DOC_URL = "https://www.federalregister.gov/documents/{y}/{m:02d}/{dd:02d}/{number}/{slug}"
+FR_DOC_URL = SITE + "/documents/{y}/{m:02d}/{dd:02d}/{number}/{slug}"
 
 IDENTITY_DOCS_PER_YEAR = 30  # "a few per month"
 
@@ -1064,29 +970,6 @@ def fr_slug(title: str) -> str:
     return slug if len(slug) <= 100 else slug[:101].rsplit("-", 1)[0]
 
 
-def fr_document(
-    number: str, day: date, title: str, doc_type: str | None, agencies: list[dict[str, str]], html_url: str
-) -> dict[str, Any]:
-    """One result as the documents.json API returns it (fields the source lacks are null or empty)."""
-    return {
-        "document_number": number,
-        "title": title,
-        "type": doc_type,
-        "abstract": None,
-        "publication_date": iso(day),
-        "html_url": html_url,
-        "pdf_url": None,
-        "agencies": agencies,
-        "excerpts": None,
-    }
-
-
-def fr_body(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """A single-page search result holding every document, oldest first."""
-    ordered = sorted(results, key=lambda r: (r["publication_date"], r["document_number"]))
-    return {"count": len(ordered), "total_pages": 1, "results": ordered}
-
-
 def fr_request_params(term: str) -> dict[str, str]:
     """Only the date-independent parameter, so the recording matches every date range."""
     return {"conditions[term]": term}
@@ -1143,7 +1026,7 @@ def build_fr_ai(build: Build, term: str) -> Series:
     rel = write_exchange(
         build,
         f"responses/regulatory/{term.replace(' ', '_')}.json.gz",
-        FR_URL,
+        DOCUMENTS_URL,
         fr_request_params(term),
         fr_body(results),
     )
@@ -1202,7 +1085,7 @@ def synthetic_identity_docs(build: Build, taken: set[str]) -> list[dict[str, Any
                 "name": agency,
                 "raw_name": agency.upper(),
                 "slug": slug,
-                "url": f"https://www.federalregister.gov/agencies/{slug}",
+                "url": f"{SITE}/agencies/{slug}",
             }
         ]
         docs.append(fr_document(number, day, title, doc_type, agencies, url))
@@ -1218,7 +1101,7 @@ def build_fr_identity(build: Build, term: str) -> Series:
     rel = write_exchange(
         build,
         f"responses/regulatory/{term.replace(' ', '_')}.json.gz",
-        FR_URL,
+        DOCUMENTS_URL,
         fr_request_params(term),
         fr_body(docs),
     )
@@ -1292,13 +1175,6 @@ def poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def hn_body(phrase: str, params: dict[str, str], stories: int) -> dict[str, Any]:
-    """A Hacker News search body for a count-only query (hitsPerPage=0): the count, no hits."""
-    return {"hits": [], "nbHits": stories, "page": 0, "nbPages": 0, "hitsPerPage": 0, "exhaustiveNbHits": True,
-            "exhaustiveTypo": True, "exhaustive": {"nbHits": True, "typo": True}, "query": params["query"],
-            "params": urlencode(params), "processingTimeMS": 1}
-
-
 def build_phrase(build: Build, phrase: str, shape: Phrase) -> Series:
     """Record one synthetic monthly story series: one exchange per month, as the source asks."""
     rng = seeded("news", phrase)
@@ -1308,7 +1184,7 @@ def build_phrase(build: Build, phrase: str, shape: Phrase) -> Series:
         params = search_params(phrase, month)
         files.append(write_exchange(
             build, f"responses/news/{phrase.replace(' ', '_')}/{month:%Y-%m}.json.gz", SEARCH_URL, params,
-            hn_body(phrase, params, poisson(rng, level))))
+            news_count_body(params, poisson(rng, level))))
     note = (
         f"Synthetic: no real monthly Hacker News counts were found (PROVENANCE_regulatory_stars_addendum.md)."
         f" Seeded Poisson counts per month around an interpolated level, with spikes in the months of real events"
@@ -1380,14 +1256,8 @@ def load_signals(registry: Path) -> tuple[date, dict[str, list[str]]]:
 
 
 def write_manifest(build: Build, series: list[Series]) -> None:
-    """manifest.json (readable, stable key order) and the snapshot README."""
-    manifest = {
-        "as_of": iso(build.as_of),
-        "description": DESCRIPTION.format(as_of=iso(build.as_of)),
-        "series": [asdict(s) for s in series],
-    }
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    (build.out / "manifest.json").write_text(text, encoding="utf-8")
+    """manifest.json and the snapshot README."""
+    build.writer.write_manifest(build.as_of, DESCRIPTION.format(as_of=iso(build.as_of)), [asdict(s) for s in series])
     (build.out / "README.md").write_text(README.format(as_of=iso(build.as_of)), encoding="utf-8")
 
 
