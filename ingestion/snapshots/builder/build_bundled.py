@@ -736,7 +736,7 @@ SODA_CORE_STARS = 2100  # synthetic: no star observation of sodadata/soda-core w
 
 @dataclass
 class StarObservation:
-    """One dated star count from data/real/stars and the exact file it was read from."""
+    """One dated star count from builder/real/stars and the exact file it was read from."""
 
     day: date
     stars: int
@@ -752,7 +752,7 @@ def read_stars(path: Path, as_of: date) -> list[StarObservation]:
 
 
 def stars_file(real: Path, repo: str) -> Path:
-    """data/real/stars uses owner__name.csv."""
+    """builder/real/stars uses owner__name.csv."""
     return real / "stars" / f"{repo.replace('/', '__')}.csv"
 
 
