@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
+WAREHOUSE_ENV = "AI_PULSE_WAREHOUSE"  # what transform/profiles.yml reads the DuckDB path from
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core", "marts": "marts"}
 
 
@@ -131,13 +133,13 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         # nightly run need not.
         args = ["build", *selection, "--indirect-selection", indirect or "buildable", "--exclude-resource-type",
                 "unit_test"]
-        warehouse = pulse.settings.warehouse
-        target = dbt_target_dir(warehouse)
-        events = run_dbt(args, warehouse)
+        settings = pulse.settings
+        target = dbt_target_dir(settings.warehouse)
+        events = run_dbt(args, settings.database, target)
         dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
             raw_event=raw, event_history_metadata={}).to_default_asset_events(
                 manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target))
-        for event in with_table_metadata(dagster_events, warehouse, _asset_key_of(context)):
+        for event in with_table_metadata(dagster_events, settings.database, _asset_key_of(context)):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
@@ -182,8 +184,9 @@ class DbtEvents:
 _PARSED: dict[tuple[str, float], Any] = {}
 
 
-def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
-    """Run dbt inside this process, on the project parsed once per warehouse.
+def run_dbt(args: list[str], database: Warehouse, target: Path) -> DbtEvents:
+    """Run dbt inside this process on `database` (within a run, its working copy), on the project parsed once per
+    database, with its compiled SQL, results and log in `target`.
 
     A dbt subprocess per lane paid ~6 s importing dbt and ~3 s loading the parsed project before building
     anything; in-process, a lane costs what its SQL costs. dbt-duckdb keeps its DuckDB connection open between
@@ -193,19 +196,20 @@ def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
-    target = dbt_target_dir(warehouse)
     common = ["--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR),
               "--target-path", str(target), "--log-path", str(target), "--no-use-colors"]
-    key = (str(warehouse), MANIFEST.stat().st_mtime)
+    key = (str(database), MANIFEST.stat().st_mtime)
     raw: list[dict[str, Any]] = []
     try:
         if key not in _PARSED:
-            parsed = dbtRunner().invoke(["parse", "--quiet", *common])
+            with _profile_path(database):
+                parsed = dbtRunner().invoke(["parse", "--quiet", *common])
             if not parsed.success:
-                raise DbtBuildError(f"dbt parse failed for {warehouse}: {parsed.exception}")
+                raise DbtBuildError(f"dbt parse failed for {database}: {parsed.exception}")
             _PARSED[key] = parsed.result
-        result = dbtRunner(manifest=_PARSED[key], callbacks=[lambda msg: raw.append(msg_to_dict(msg))]).invoke(
-            [*args, *common])
+        with _profile_path(database):
+            result = dbtRunner(manifest=_PARSED[key], callbacks=[lambda msg: raw.append(msg_to_dict(msg))]).invoke(
+                [*args, *common])
     finally:
         with contextlib.suppress(Exception):  # no environment: dbt never connected
             DuckDBConnectionManager.env().close()
@@ -214,6 +218,21 @@ def run_dbt(args: list[str], warehouse: Warehouse) -> DbtEvents:
     if result.exception is not None:
         errors.append(str(result.exception))
     return DbtEvents(raw=raw, success=bool(result.success), errors=errors)
+
+
+@contextlib.contextmanager
+def _profile_path(database: Warehouse) -> Iterator[None]:
+    """The dbt profile (transform/profiles.yml) reads its path from AI_PULSE_WAREHOUSE; for one invocation it names
+    `database`, then the variable is as it was (the published warehouse, as `ai-pulse` and the code location set)."""
+    before = os.environ.get(WAREHOUSE_ENV)
+    os.environ[WAREHOUSE_ENV] = str(database)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(WAREHOUSE_ENV, None)
+        else:
+            os.environ[WAREHOUSE_ENV] = before
 
 
 def dbt_target_dir(warehouse: Warehouse) -> Path:
