@@ -50,13 +50,23 @@ def run_command(args: argparse.Namespace) -> int:
         for line in _failure_lines(result):
             print(f"FAILED {line}", file=sys.stderr)
         _alert_failed_run(result.run_id, settings.warehouse)
-        return fail("the run failed; nothing downstream of the failure was rebuilt", EXIT_FAILED)
+        return fail(_nothing_published(settings.warehouse), EXIT_FAILED)
     _print_scorecard(settings.warehouse)
     from orchestration.report import report_path
 
     if report_path(settings.warehouse).exists():
         print(f"\nReport: {report_path(settings.warehouse)}")
     return EXIT_OK
+
+
+def _nothing_published(warehouse: Warehouse) -> str:
+    """What a failed run leaves: a local warehouse exactly as it was; a hosted one written in place up to the
+    failure (orchestration/lib/publish.py)."""
+    from orchestration.lib.settings import HostedWarehouse
+
+    if isinstance(warehouse, HostedWarehouse):
+        return "the run failed; nothing downstream of the failure was rebuilt"
+    return f"the run failed; nothing of it was published: {warehouse} still holds the last successful run"
 
 
 def _execute(settings: Any) -> Any:

@@ -66,10 +66,14 @@ class WorkingCopy:
         if not warehouse.exists():
             return copy
         started = time.monotonic()
-        with _opened_read_only(warehouse):
-            shutil.copyfile(warehouse, copy.path)
-            if _wal(warehouse).exists():  # committed but not yet checkpointed by an earlier writer: DuckDB replays it
-                shutil.copyfile(_wal(warehouse), _wal(copy.path))
+        try:
+            with _opened_read_only(warehouse):
+                shutil.copyfile(warehouse, copy.path)
+                if _wal(warehouse).exists():  # committed, not yet checkpointed by an earlier writer: DuckDB replays it
+                    shutil.copyfile(_wal(warehouse), _wal(copy.path))
+        except BaseException:
+            copy.discard()
+            raise
         log.info("[publish] copied %s (%.0f MB) in %.1f s", warehouse, copy.path.stat().st_size / 1e6,
                  time.monotonic() - started)
         return copy
