@@ -9,11 +9,12 @@ keeps the file it opened (the old inode stays readable until it closes), a new o
 run publishes nothing; its working folder is removed at the end of the run, and a folder left behind by a killed
 run is removed by the next one before it copies.
 
-The working folder also holds dlt's pipeline folder (RunSettings.pipelines_dir), fresh each run: dlt then
-restores its state (incremental cursors, schemas) from the copy's `_dlt_pipeline_state` and `_dlt_version`
-tables, which are published with the data they describe or not at all. A pipeline folder kept between runs
-would, after a failed run, believe it had loaded what was never published (its state version would be ahead of
-the warehouse's, and dlt keeps the newer one; dlt 1.31 `Pipeline.sync_destination`).
+The working folder also holds dlt's pipeline folders (RunSettings.pipelines_dir), so a failed run's state and
+load packages go with its copy. dlt's state (incremental cursors, schemas) then always comes from the copy's
+`_dlt_pipeline_state` and `_dlt_version` tables, which are published with the data they describe or not at
+all: a local state left by a failed run would be newer than the published one, and dlt keeps the newer (dlt
+1.31 `Pipeline.sync_destination`). dagster-dlt drops the local state before each load anyway
+(dagster_dlt/resource.py `DagsterDltResource._run`, "restore_from_destination"), so this holds twice over.
 
 A hosted warehouse (MotherDuck) has no file to copy: it is written in place, as before.
 """
