@@ -83,6 +83,7 @@ class WorkingCopy:
         """Checkpoint the copy (every change in the file itself, no WAL), make it durable, and rename it over the
         published file: one atomic step, in the same file system. Refused while another process has the published
         file open for writing (its WAL would be replayed onto the new file)."""
+        started = time.monotonic()
         with duckdb.connect(str(self.path)) as con:
             con.execute("checkpoint")
         if _wal(self.path).exists():
@@ -94,7 +95,8 @@ class WorkingCopy:
             _wal(self.warehouse).unlink(missing_ok=True)  # its changes are in the copy (start() copied it)
             os.replace(self.path, self.warehouse)
         _fsync_folder(self.warehouse.parent)
-        log.info("[publish] published %s", self.warehouse)
+        log.info("[publish] published %s (%.0f MB) in %.1f s", self.warehouse, self.warehouse.stat().st_size / 1e6,
+                 time.monotonic() - started)
         self.discard()
 
     def discard(self) -> None:
