@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -78,19 +79,33 @@ def working_folder(warehouse: Path) -> Path:
     return warehouse.parent / f".{warehouse.stem}_run"
 
 
-@pytest.mark.slow
-def test_an_open_read_only_session_never_blocks_a_run_nor_sees_half_of_one(
-        run_cli: CliRunner, write_registry, pulse_env: dict[str, str], tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Published:
+    """A warehouse after one good run (the small snapshot as of GOOD_UNTIL), and the environment that made it."""
+
+    env: dict[str, str]
+    warehouse: Path
+    seen: tuple[object, ...]
+
+
+@pytest.fixture
+def published(run_cli: CliRunner, write_registry, pulse_env: dict[str, str], tmp_path: Path) -> Published:
     env = {"AI_PULSE_REGISTRY": str(write_registry(SIGNALS))}
     warehouse = Path(pulse_env["AI_PULSE_WAREHOUSE"])
     first = run_cli("run", "--snapshot", str(snapshot(tmp_path / "a", GOOD_UNTIL)), env=env)
     assert first.returncode == 0, first.stderr
-    published = query(warehouse, SEEN)[0]
-    assert published[0] == str(GOOD_UNTIL)
+    seen = query(warehouse, SEEN)[0]
+    assert seen[0] == str(GOOD_UNTIL)
+    return Published(env, warehouse, seen)
 
+
+@pytest.mark.slow
+def test_an_open_read_only_session_never_blocks_a_run_nor_sees_half_of_one(
+        run_cli: CliRunner, published: Published, tmp_path: Path) -> None:
+    env, warehouse = published.env, published.warehouse
     with session(READER, warehouse) as analyst:
         before = analyst.ask()
-        assert tuple(before) == published
+        assert tuple(before) == published.seen
 
         # A run that fails (every source's blocking checks find corrupted rows) publishes nothing.
         untouched = digest(warehouse)
@@ -109,19 +124,15 @@ def test_an_open_read_only_session_never_blocks_a_run_nor_sees_half_of_one(
 
     # A new connection opens the new run; so does `ai-pulse sql`.
     after = query(warehouse, SEEN)[0]
-    assert after[0] == str(LATER) and after[1] > published[1] and after[2] > published[2]
+    assert after[0] == str(LATER) and after[1] > published.seen[1] and after[2] > published.seen[2]
     sql = run_cli("sql", "--format", "csv", "select max(as_of) from marts.prediction_scorecard", env=env)
     assert sql.returncode == 0 and str(LATER) in sql.stdout, sql.stderr
 
 
 @pytest.mark.slow
 def test_a_writer_holding_the_file_fails_the_run_at_once_naming_it(
-        run_cli: CliRunner, write_registry, pulse_env: dict[str, str], tmp_path: Path) -> None:
-    env = {"AI_PULSE_REGISTRY": str(write_registry(SIGNALS))}
-    warehouse = Path(pulse_env["AI_PULSE_WAREHOUSE"])
-    first = run_cli("run", "--snapshot", str(snapshot(tmp_path / "a", GOOD_UNTIL)), env=env)
-    assert first.returncode == 0, first.stderr
-    published = query(warehouse, SEEN)
+        run_cli: CliRunner, published: Published, tmp_path: Path) -> None:
+    env, warehouse = published.env, published.warehouse
 
     with session(WRITER, warehouse) as writer:
         assert writer.process.stdout.readline() == "open\n"
@@ -133,5 +144,30 @@ def test_a_writer_holding_the_file_fails_the_run_at_once_naming_it(
     assert f"open the file read-only (duckdb -readonly {warehouse})" in blocked.stderr
     # Before any step: nothing was fetched, so nothing was retried, and nothing was published.
     assert "signals fetched" not in blocked.stderr
-    assert query(warehouse, SEEN) == published
+    assert query(warehouse, SEEN)[0] == published.seen
     assert not working_folder(warehouse).exists()
+
+
+def test_a_lock_buried_in_a_loaders_error_is_found_and_named(tmp_path: Path) -> None:
+    """dlt reports a DuckDB lock as a connection failure wrapping DuckDB's error; the load fails at once with
+    the lock's own sentence instead (orchestration/defs/ingest.py), and any other error is left alone."""
+    import duckdb
+
+    from orchestration.lib.warehouse import lock_conflict
+
+    warehouse = tmp_path / "ai_pulse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    with session(WRITER, warehouse) as writer:
+        assert writer.process.stdout.readline() == "open\n"
+        try:
+            try:
+                duckdb.connect(str(warehouse))
+            except duckdb.IOException as refused:
+                raise RuntimeError("check your credentials; your internet connection may be down") from refused
+        except RuntimeError as wrapped:
+            busy = lock_conflict(warehouse, wrapped)
+        holder = writer.process.pid
+    assert busy is not None
+    assert str(busy).startswith(f"warehouse file {warehouse} is locked by ")
+    assert f"(pid {holder}), which has it open for writing; close that session" in str(busy)
+    assert lock_conflict(warehouse, RuntimeError("HTTP 503 from the API")) is None
