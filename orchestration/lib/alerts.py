@@ -39,7 +39,7 @@ CLAIMS_DIR = "alerts_sent"  # under DAGSTER_HOME: one file per alerted run, nami
 def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
     """Name every failed step and failed check of a run with its reason, and what failed the run outside any step
     (setting the run up, e.g. a warehouse locked by another process, or publishing it)."""
-    lines = []
+    lines, outside_steps = [], []
     for event in events:
         if event.event_type_value == DagsterEventType.STEP_FAILURE.value:
             error = event.event_specific_data.error
@@ -52,8 +52,9 @@ def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
                 key = evaluation.asset_key.to_user_string()
                 lines.append(f"check {key}:{evaluation.check_name}: {evaluation.description or ''}")
         elif event.event_type_value == DagsterEventType.RUN_FAILURE.value and event.event_specific_data.error:
-            lines.append(f"run: {_root_cause(event.event_specific_data.error)}")
-    return lines
+            outside_steps.append(f"run: {_root_cause(event.event_specific_data.error)}")
+    # A run failed by a step repeats that step's error as its own; only a run no step failed has a cause of its own.
+    return lines if any(line.startswith("step ") for line in lines) else lines + outside_steps
 
 
 def _root_cause(error: Any) -> str:
