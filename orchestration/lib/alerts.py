@@ -51,8 +51,11 @@ def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
             if not evaluation.passed:
                 key = evaluation.asset_key.to_user_string()
                 lines.append(f"check {key}:{evaluation.check_name}: {evaluation.description or ''}")
-        elif event.event_type_value == DagsterEventType.RUN_FAILURE.value and event.event_specific_data.error:
-            outside_steps.append(f"run: {_root_cause(event.event_specific_data.error)}")
+        elif event.event_type_value == DagsterEventType.RUN_FAILURE.value:
+            # A run closed as abandoned (orchestration/lib/runs.py) carries no failure data at all.
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                outside_steps.append(f"run: {_root_cause(error)}")
     # A run failed by a step repeats that step's error as its own; only a run no step failed has a cause of its own.
     return lines if any(line.startswith("step ") for line in lines) else lines + outside_steps
 
