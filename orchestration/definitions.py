@@ -6,7 +6,7 @@ the module the Dagster webserver and daemon load (`ai-pulse ui`), with settings 
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
 from ingestion.registry import load_registry
@@ -22,7 +22,12 @@ from orchestration.lib.settings import RunSettings
 
 def build_definitions(settings: RunSettings) -> Definitions:
     """Assets (dlt → dbt → report), quality checks, the nightly schedule, the failure alert and resources for
-    one warehouse and one data origin."""
+    one warehouse and one data origin.
+
+    Every job runs its steps in one process (the in-process executor), as `ai-pulse run` does: a run then sets up
+    the `pulse` resource once, which takes the warehouse, works on a copy and publishes it when the run succeeds
+    (PulseResource). Steps in processes of their own would each set it up and tear it down. Nothing is lost: the
+    steps that write DuckDB ran one at a time anyway (the warehouse pool has one slot)."""
     registry = load_registry()
     transform = build_dbt_assets(settings.warehouse)
     return Definitions(
@@ -32,6 +37,7 @@ def build_definitions(settings: RunSettings) -> Definitions:
         jobs=[refresh_everything],
         schedules=[nightly_schedule()],
         sensors=[build_alert_sensor(settings.warehouse.parent / "logs")],
+        executor=in_process_executor,
         resources={
             "pulse": PulseResource.from_settings(settings),
             "dlt": DagsterDltResource(),

@@ -1,5 +1,6 @@
 """Garbage in, garbage out: corrupted snapshots fail the run with the problem named, nothing downstream is
-rebuilt from them, the last good scorecard stays, a clean run recovers, and every validation is remembered.
+rebuilt from them, the last good scorecard stays (a failed run publishes nothing), a clean run recovers, and
+every published validation is remembered.
 
 One corrupted snapshot carries every defect at once, each in its own signal: a negative price, an unexplained
 10x jump, a duplicated date, all-null closes, a star count that halves, a missing column and an empty response.
@@ -109,8 +110,10 @@ def test_corrupted_data_is_stopped_named_and_recovered_from(run_cli: CliRunner, 
     status = run_cli("status", env=env)
     assert status.returncode == 0, status.stderr
     assert "Last run:     FAILURE" in status.stdout
-    assert "FAILED raw_stocks/prices stock_prices: expect_column_values_to_be_between(close) 1 unexpected" \
-        in status.stdout
+    # The failed validation never reached the warehouse; status names it from the run's own record.
+    assert "nothing of it was published; the warehouse holds the last successful run" in status.stdout
+    assert "FAILED check raw_stocks/prices:gx_stock_prices: suite stock_prices failed" in status.stdout
+    assert "expect_column_values_to_be_between(close): 1 unexpected" in status.stdout
 
     clean = run_cli("run", "--snapshot", str(snapshot(tmp_path / "c", LATER)), env=env)
     assert clean.returncode == 0, clean.stderr
@@ -122,7 +125,7 @@ def test_corrupted_data_is_stopped_named_and_recovered_from(run_cli: CliRunner, 
         (LATER, STARS + (LATER - D(2022, 12, 1)).days + 1)]
     history = query(warehouse, "select count(distinct run_id), count(distinct run_id) filter (where not success "
                                "and blocking) from quality.check_results")
-    assert history == [(3, 1)], "all three validations are kept; one of them failed"
+    assert history == [(2, 0)], "both published validations are kept; the failed run's was never published"
     docs = Path(warehouse).parent / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert docs.is_file() and "stock_prices" in docs.read_text()
 

@@ -58,14 +58,23 @@ def run_command(args: argparse.Namespace) -> int:
         _alert_failed_run(result.run_id, settings.warehouse)
         # A disk that filled up (or turned read-only) half-way is said once, with its fix, after the steps it broke.
         fault = fault_in(failures, warehouse_folder(settings.warehouse))
-        return fail(f"the run failed; nothing downstream of the failure was rebuilt{f': {fault}' if fault else ''}",
-                    EXIT_FAILED)
+        return fail(_nothing_published(settings.warehouse) + (f": {fault}" if fault else ""), EXIT_FAILED)
     _print_scorecard(settings.warehouse)
     from orchestration.report import report_path
 
     if report_path(settings.warehouse).exists():
         print(f"\nReport: {report_path(settings.warehouse)}")
     return EXIT_OK
+
+
+def _nothing_published(warehouse: Warehouse) -> str:
+    """What a failed run leaves: a local warehouse exactly as it was; a hosted one written in place up to the
+    failure (orchestration/lib/publish.py)."""
+    from orchestration.lib.settings import HostedWarehouse
+
+    if isinstance(warehouse, HostedWarehouse):
+        return "the run failed; nothing downstream of the failure was rebuilt"
+    return f"the run failed; nothing of it was published: {warehouse} still holds the last successful run"
 
 
 def _execute(settings: Any) -> Any:

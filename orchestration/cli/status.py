@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from orchestration.cli.terminal import format_table
-from orchestration.lib.settings import Warehouse, nightly_cron
+from orchestration.lib.settings import HostedWarehouse, Warehouse, nightly_cron
 from orchestration.lib.warehouse import CheckRow, WarehouseBusy, connect, latest_check_results, table_exists
 
 UTC = dt.UTC
@@ -24,6 +24,7 @@ class LastRun:
     ended: dt.datetime | None
     mode: str | None
     warehouse: str | None
+    problems: tuple[str, ...] = ()  # a failed run's failed steps and checks; none of it reached the warehouse
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,25 @@ def next_scheduled_run(cron: str, now: dt.datetime) -> dt.datetime:
 
 def last_run() -> LastRun | None:
     """The newest run recorded in the project's Dagster instance, or None when there is none."""
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from orchestration.lib.alerts import alert_for_run
 
     with DagsterInstance.get() as instance:
         records = instance.get_run_records(limit=1)
-    if not records:
-        return None
-    record = records[0]
-    run = record.dagster_run
+        if not records:
+            return None
+        record = records[0]
+        run = record.dagster_run
+        # A failed run publishes nothing, so its check results are not in the warehouse: the event log has them.
+        problems = alert_for_run(instance, run).problems if run.status == DagsterRunStatus.FAILURE else []
 
     def when(timestamp: float | None) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(timestamp, UTC) if timestamp else None
 
     return LastRun(run_id=run.run_id, status=run.status.value, started=when(record.start_time),
                    ended=when(record.end_time), mode=run.tags.get("ai_pulse/mode"),
-                   warehouse=run.tags.get("ai_pulse/warehouse"))
+                   warehouse=run.tags.get("ai_pulse/warehouse"), problems=tuple(problems))
 
 
 def collect_status(warehouse: Warehouse, now: dt.datetime | None = None) -> Status:
@@ -168,6 +173,9 @@ def format_status(status: Status) -> str:
         lines.append(f"              run id {run.run_id}")
         if run.warehouse and run.warehouse != str(status.warehouse):
             lines.append(f"              (that run wrote {run.warehouse}, not this warehouse)")
+        if run.problems and not isinstance(status.warehouse, HostedWarehouse):  # a hosted one is written in place
+            lines.append("              nothing of it was published; the warehouse holds the last successful run")
+            lines += [f"              FAILED {problem}" for problem in run.problems]
     lines.append(f"Next run:     {_when(status.next_run)} (cron '{status.cron}' UTC, fired by the Dagster daemon "
                  "that `ai-pulse ui` starts)")
     if not status.exists:

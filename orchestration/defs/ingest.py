@@ -8,6 +8,7 @@ the warehouse pool, so only one step writes to DuckDB at a time.
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dlt
@@ -16,6 +17,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     Backoff,
+    Failure,
     FreshnessPolicy,
     Jitter,
     MaterializeResult,
@@ -38,13 +40,14 @@ from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from orchestration.defs.resources import PulseResource, Runtime, warehouse_destination
 from orchestration.defs.table_metadata import with_table_metadata
-from orchestration.lib.settings import RunSettings, source_stale_after
-from orchestration.lib.warehouse import connect, source_data_suspect, table_columns
+from orchestration.lib.settings import RunSettings, Warehouse, source_stale_after
+from orchestration.lib.warehouse import connect, lock_conflict, source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
 WAREHOUSE_POOL = "duckdb_warehouse"  # one writer at a time
-# A failed load (an API outage, a warehouse held by another writer) is retried after ~30 s, then ~60 s.
+# A failed load (an API outage) is retried after ~30 s, then ~60 s; a warehouse file locked by another process is
+# not (see _locked_out_fails_at_once).
 INGEST_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
@@ -108,7 +111,7 @@ def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | N
     a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve)."""
     if runtime.settings.full_refresh:
         return "drop_sources"
-    warehouse = runtime.settings.warehouse
+    warehouse = runtime.settings.database
     if not warehouse.exists():
         return None
     with connect(warehouse, read_only=True) as con:
@@ -149,17 +152,32 @@ def _source_assets(name: str, factory: SourceFactory, registry: Registry, settin
     )
     def _load(context: AssetExecutionContext, dlt: DagsterDltResource, pulse: PulseResource) -> Iterator[Any]:
         runtime = pulse.runtime
-        source = factory(runtime.registry, runtime)
-        refresh = _refresh_mode(runtime, name, source)
-        # Parquet load files: DuckDB reads them in bulk, where dlt's default for DuckDB (INSERT VALUES statements)
-        # took most of a large load (the scale benchmark: 341 s of 439 s in the loads).
-        events = dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name),
-                         dagster_dlt_translator=translator, refresh=refresh, loader_file_format="parquet")
-        yield from with_table_metadata(_with_rows_loaded(events), runtime.settings.warehouse,
-                                       lambda event: event.asset_key)
+        with _locked_out_fails_at_once(runtime.settings.database):
+            source = factory(runtime.registry, runtime)
+            refresh = _refresh_mode(runtime, name, source)
+            # Parquet load files: DuckDB reads them in bulk, where dlt's default for DuckDB (INSERT VALUES
+            # statements) took most of a large load (the scale benchmark: 341 s of 439 s in the loads).
+            events = dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name),
+                             dagster_dlt_translator=translator, refresh=refresh, loader_file_format="parquet")
+            yield from with_table_metadata(_with_rows_loaded(events), runtime.settings.database,
+                                           lambda event: event.asset_key)
 
     _load.__doc__ = f"Loads {name} into raw_{name} with dlt."
     return _load
+
+
+@contextmanager
+def _locked_out_fails_at_once(database: Warehouse) -> Iterator[None]:
+    """A DuckDB file lock held by another process fails the load at once, in one sentence naming the file, the
+    holder and the fix: the retry policy is for the network, and dlt would otherwise report the lock as a
+    connection failure ("check your credentials ... internet connection may be down") after every retry."""
+    try:
+        yield
+    except Exception as exc:
+        busy = lock_conflict(database, exc)
+        if busy is None:
+            raise
+        raise Failure(description=str(busy), allow_retries=False) from None
 
 
 def _with_rows_loaded(events: Iterator[MaterializeResult]) -> Iterator[MaterializeResult]:

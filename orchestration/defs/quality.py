@@ -72,10 +72,10 @@ def _read(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFra
 def run_suite(runtime: Runtime, spec: SuiteSpec, run_id: str, render_docs: bool = True) -> SuiteOutcome:
     """Validate one raw table with its suite, against the registry's thresholds and the run's dates; the result
     is stored under the run's id, and rendered into Data Docs now unless `render_docs` is off."""
-    warehouse = runtime.settings.warehouse
+    settings = runtime.settings
     if not runtime.registry.signals_for(spec.source):
         return SuiteOutcome(spec.name, 0, [], note=f"nothing to check: no {spec.source} signals are registered")
-    with connect(warehouse, read_only=True) as con:
+    with connect(settings.database, read_only=True) as con:
         frame = _read(con, spec.schema, spec.table)
         related = {name: _read(con, spec.schema, name) for name in spec.related_tables}
         previous = previous_rows_checked(con, raw_key(spec.source, spec.guarded_table).to_user_string(), spec.name)
@@ -85,7 +85,7 @@ def run_suite(runtime: Runtime, spec: SuiteSpec, run_id: str, render_docs: bool 
     if spec.prepare is not None and not frame.empty:
         frame = spec.prepare(frame, inputs)
     return validate_frame(spec.name, frame, spec.expectations(spec, inputs), spec.id_columns,
-                          docs_root=quality_root(warehouse), run_name=run_id, empty_reason=empty_reason,
+                          docs_root=quality_root(settings.warehouse), run_name=run_id, empty_reason=empty_reason,
                           render_docs=render_docs)
 
 
@@ -155,7 +155,7 @@ def gx_check(spec: SuiteSpec) -> Callable[..., AssetCheckResult]:
         runtime = pulse.runtime
         outcome = run_suite(runtime, spec, context.run.run_id,
                             render_docs=context.run.tags.get(DATA_DOCS_TAG) != AFTER_RUN)
-        with connect(runtime.settings.warehouse, read_only=False) as con:
+        with connect(runtime.settings.database, read_only=False) as con:
             record_suite_outcome(con, context.run.run_id, asset.to_user_string(), outcome)
         context.op_execution_context.log_event(AssetMaterialization(
             CHECK_RESULTS, description=f"results of suite {spec.name} on {asset.to_user_string()}",

@@ -28,7 +28,8 @@ def build_report_asset(upstream: Iterable[AssetKey]) -> AssetsDefinition:
            description="One self-contained HTML page: the scorecard, each prediction's charts, data provenance "
                        "and the last quality results, written beside the warehouse.")
     def scorecard_html(context: AssetExecutionContext, pulse: PulseResource) -> MaterializeResult:
-        written = write_report(pulse.settings.warehouse)
+        settings = pulse.settings
+        written = write_report(settings.warehouse, database=settings.database)
         for notice in written.notices:
             context.log.warning(notice)
         return MaterializeResult(metadata={

@@ -6,9 +6,11 @@ Each materialization carries the table's row count, newest date and a preview (o
 """
 
 
+import contextlib
 import fcntl
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping
@@ -26,6 +28,7 @@ from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
+WAREHOUSE_ENV = "AI_PULSE_WAREHOUSE"  # what transform/profiles.yml reads the DuckDB path from
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "core": "core", "marts": "marts"}
 
 
@@ -137,11 +140,11 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         # nightly run need not.
         args = ["build", *selection_for(context, manifest, select, translator), "--exclude-resource-type",
                 "unit_test"]
-        warehouse = pulse.settings.warehouse
-        target = dbt_target_dir(warehouse)
-        events = run_dbt(args, warehouse)
+        settings = pulse.settings
+        target = dbt_target_dir(settings.warehouse)
+        events = run_dbt(args, settings.database, target)
         for event in with_table_metadata(dagster_events(events.raw, manifest, translator, context, target),
-                                         warehouse, _asset_key_of(context)):
+                                         settings.database, _asset_key_of(context)):
             test = dbt_test_result(event)
             if test is not None:
                 tests[test[0]] = test[1]
@@ -157,7 +160,7 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, passed, len(tests),
                  time.monotonic() - started)
         if lane == COMBINED_LANE:
-            write_dbt_docs(warehouse)
+            write_dbt_docs(settings.warehouse, settings.database)
 
     return _lane
 
@@ -198,32 +201,34 @@ def dbt_paths(target: Path) -> list[str]:
             "--log-path", str(target), "--no-use-colors"]
 
 
-def run_dbt(args: list[str], warehouse: Warehouse) -> DbtInvocation:
-    """Run dbt inside this process (orchestration/lib/dbt_bridge.py), on the project parsed once per warehouse.
+def run_dbt(args: list[str], database: Warehouse, target: Path) -> DbtInvocation:
+    """Run dbt inside this process (orchestration/lib/dbt_bridge.py) on `database` (within a run, its working
+    copy), on the project parsed once per database, with its compiled SQL, results and log in `target`.
 
     A dbt subprocess per lane paid ~6 s importing dbt and ~3 s loading the parsed project before building
     anything; in-process, a lane costs what its SQL costs."""
-    common = dbt_paths(dbt_target_dir(warehouse))
-    key = (str(warehouse), MANIFEST.stat().st_mtime)
-    if key not in _PARSED:
-        parsed = invoke_dbt(["parse", "--quiet", *common])
-        if not parsed.success:
-            raise DbtBuildError(f"dbt parse failed for {warehouse}: " + "; ".join(parsed.errors))
-        _PARSED[key] = parsed.result
-    return invoke_dbt([*args, *common], manifest=_PARSED[key])
+    common = dbt_paths(target)
+    key = (str(database), MANIFEST.stat().st_mtime)
+    with _profile_path(database):
+        if key not in _PARSED:
+            parsed = invoke_dbt(["parse", "--quiet", *common])
+            if not parsed.success:
+                raise DbtBuildError(f"dbt parse failed for {database}: " + "; ".join(parsed.errors))
+            _PARSED[key] = parsed.result
+        return invoke_dbt([*args, *common], manifest=_PARSED[key])
 
 
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
 
 
-def write_dbt_docs(warehouse: Warehouse) -> Path | None:
-    """`dbt docs generate` on the warehouse just built, its site copied to the dbt docs folder beside the
-    warehouse (what `ai-pulse ui` serves). The catalog reads every table's columns from the warehouse; nothing
+def write_dbt_docs(warehouse: Warehouse, database: Warehouse) -> Path | None:
+    """`dbt docs generate` on the database just built, its site copied to the dbt docs folder beside the
+    warehouse (what `ai-pulse ui` serves). The catalog reads every table's columns from the database; nothing
     is compiled again (the build has just written the manifest). A failure is logged, never fails the run: the
     docs describe the tables, they are not one of them."""
     started = time.monotonic()
     target = dbt_target_dir(warehouse)
-    generated = run_dbt(["docs", "generate", "--no-compile"], warehouse)
+    generated = run_dbt(["docs", "generate", "--no-compile"], database, target)
     if not generated.success:
         log.warning("[dbt docs] not written: %s", "; ".join(generated.errors) or f"see {target / 'dbt.log'}")
         return None
@@ -235,6 +240,21 @@ def write_dbt_docs(warehouse: Warehouse) -> Path | None:
         (docs / f".{name}.partial").replace(docs / name)
     log.info("[dbt docs] %s (%.1f s)", docs / "index.html", time.monotonic() - started)
     return docs / "index.html"
+
+
+@contextlib.contextmanager
+def _profile_path(database: Warehouse) -> Iterator[None]:
+    """The dbt profile (transform/profiles.yml) reads its path from AI_PULSE_WAREHOUSE; for one invocation it names
+    `database`, then the variable is as it was (the published warehouse, as `ai-pulse` and the code location set)."""
+    before = os.environ.get(WAREHOUSE_ENV)
+    os.environ[WAREHOUSE_ENV] = str(database)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(WAREHOUSE_ENV, None)
+        else:
+            os.environ[WAREHOUSE_ENV] = before
 
 
 def dbt_target_dir(warehouse: Warehouse) -> Path:

@@ -37,8 +37,9 @@ CLAIMS_DIR = "alerts_sent"  # under DAGSTER_HOME: one file per alerted run, nami
 
 
 def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
-    """Name every failed step and failed check of a run with its reason."""
-    lines = []
+    """Name every failed step and failed check of a run with its reason, and what failed the run outside any step
+    (setting the run up, e.g. a warehouse locked by another process, or publishing it)."""
+    lines, outside_steps = [], []
     for event in events:
         if event.event_type_value == DagsterEventType.STEP_FAILURE.value:
             error = event.event_specific_data.error
@@ -50,7 +51,23 @@ def failure_lines(events: Iterable[DagsterEvent]) -> list[str]:
             if not evaluation.passed:
                 key = evaluation.asset_key.to_user_string()
                 lines.append(f"check {key}:{evaluation.check_name}: {evaluation.description or ''}")
-    return lines
+        elif event.event_type_value == DagsterEventType.RUN_FAILURE.value:
+            # A run closed as abandoned (orchestration/lib/runs.py) carries no failure data at all.
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                outside_steps.append(f"run: {_root_cause(error)}")
+    # A run failed by a step repeats that step's error as its own; only a run no step failed has a cause of its own.
+    return lines if any(line.startswith("step ") for line in lines) else lines + outside_steps
+
+
+def _root_cause(error: Any) -> str:
+    """The innermost cause of a Dagster error (e.g. the WarehouseBusy under "Error executing resource_fn"), without
+    its exception class."""
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    head, _, rest = message.partition(": ")
+    return rest if error.cls_name and head.endswith(error.cls_name) else message
 
 
 @dataclass(frozen=True)

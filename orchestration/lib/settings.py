@@ -13,7 +13,7 @@ from ingestion.settings import PROJECT_ROOT, ConfigError, Origin, resolve_origin
 from orchestration.lib.local_faults import explained, warehouse_path
 
 __all__ = ["ConfigError", "HostedWarehouse", "RunSettings", "Warehouse", "nightly_cron", "resolve_settings",
-           "resolve_warehouse", "source_stale_after"]
+           "resolve_warehouse", "source_stale_after", "working_copy_path"]
 
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "ai_pulse.duckdb"
 TRANSFORM_DIR = PROJECT_ROOT / "transform"
@@ -30,19 +30,38 @@ class RunSettings:
     warehouse: Warehouse
     record_dir: Path | None = None
     full_refresh: bool = False
+    working_copy: Path | None = None
 
     @property
     def origin(self) -> Origin:
         return Origin(self.mode, self.snapshot_dir, self.record_dir)
 
     @property
+    def database(self) -> Warehouse:
+        """The DuckDB database this run's steps read and write: the run's working copy while it holds one
+        (orchestration/lib/publish.py), else the warehouse itself (a hosted one is written in place). The
+        warehouse's folder still holds the run's other files: lock, dbt target, logs, quality docs, report."""
+        return self.working_copy or self.warehouse
+
+    @property
     def pipelines_dir(self) -> Path:
-        """dlt's local working state lives beside the warehouse it loads, never in the home directory."""
+        """dlt's local working state, never in the home directory: inside the run's working folder while the run
+        works on a copy (so dlt restores its state from the copy's `_dlt_*` tables, which are published with the
+        data or not at all), else beside the warehouse it loads."""
+        if self.working_copy is not None:
+            return self.working_copy.parent / "dlt"
         return self.warehouse.parent / f".{self.warehouse.stem}_dlt"
 
     def today(self) -> dt.date:
         """The pipeline's today: the snapshot's `as_of` in replay, the UTC calendar date live."""
         return self.origin.today()
+
+
+def working_copy_path(warehouse: Path) -> Path:
+    """Where a run builds its copy of a local warehouse: `warehouse/.ai_pulse_run/ai_pulse.duckdb`. Same file
+    system, so publishing is one rename; same file name, because DuckDB names the database (the catalog that dbt
+    writes into every view's SQL) after the file's stem."""
+    return warehouse.parent / f".{warehouse.stem}_run" / warehouse.name
 
 
 def nightly_cron() -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,10 +29,25 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or queried; the message says why and what to do."""
 
 
+# Warehouses whose writer lock this process holds, and how many times it entered it: `ai-pulse run` takes the lock
+# before it starts Dagster, and the run's resource takes it again (orchestration/lib/publish.py). An flock belongs
+# to one open file, so a second open in the same process would lock itself out.
+_HELD: dict[str, int] = {}
+
+
 @contextmanager
-def writer_lock(warehouse: Warehouse) -> Iterator[None]:
-    """Hold an exclusive lock beside the DuckDB file for a whole run: DuckDB allows one writer, and a second
-    run must fail clearly instead of waiting on, or corrupting, the first."""
+def writer_lock(warehouse: Warehouse, holder: str = "ai-pulse run") -> Iterator[None]:
+    """Hold an exclusive lock beside the DuckDB file for a whole run: one run at a time builds and publishes the
+    warehouse, and a second run must fail clearly instead of waiting on the first or publishing over it. Entering
+    it again in the process that holds it is a no-op."""
+    key = str(warehouse)
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     with explained(warehouse_folder(warehouse)):
         warehouse.parent.mkdir(parents=True, exist_ok=True)
     with explained(warehouse_lock(warehouse)):  # read-only, or in a folder that takes no new file: LocalFault
@@ -40,21 +56,42 @@ def writer_lock(warehouse: Warehouse) -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        found = handle.read().strip() or "another process"
         handle.close()
-        raise WarehouseBusy(f"warehouse {warehouse} is busy: {holder} is writing to it; wait for that run to "
+        raise WarehouseBusy(f"warehouse {warehouse} is busy: {found} is writing to it; wait for that run to "
                             "finish, or use another --warehouse") from None
     try:
         handle.seek(0)
         handle.truncate()
-        handle.write(f"ai-pulse run (pid {os.getpid()})")
+        handle.write(f"{holder} (pid {os.getpid()})")
         handle.flush()
+        _HELD[key] = 1
         yield
     finally:
+        _HELD.pop(key, None)
         handle.seek(0)
         handle.truncate()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+# DuckDB 1.x: 'Could not set lock on file "<path>": Conflicting lock is held in <program> (PID <n>) [by user <u>].'
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_conflict(database: Warehouse, error: BaseException) -> WarehouseBusy | None:
+    """The one sentence to fail with when `error` (or what caused it, e.g. inside a dlt or dbt error) is DuckDB
+    refusing `database` because another process holds its file lock; None for any other error. A lock does not
+    lift by retrying, so the caller fails at once."""
+    seen: BaseException | None = error
+    while seen is not None and not (isinstance(seen, duckdb.IOException) and "Could not set lock" in str(seen)):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return None
+    found = _LOCK_HOLDER.search(str(seen))
+    holder = f"{found['program']} (pid {found['pid']})" if found else "another process"
+    return WarehouseBusy(f"warehouse file {database} is locked by {holder}, which has it open for writing; close "
+                         f"that session, or open the file read-only (duckdb -readonly {database}), and try again")
 
 
 @contextmanager
@@ -71,7 +108,8 @@ def connect(warehouse: Warehouse, *, read_only: bool = True,
     try:
         con = duckdb.connect(str(warehouse), read_only=read_only and not hosted, config=config)
     except duckdb.IOException as exc:
-        raise WarehouseBusy(f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
+        raise lock_conflict(warehouse, exc) or WarehouseBusy(
+            f"warehouse {warehouse} is busy ({exc}); try again when the run has finished") from None
     try:
         yield con
     finally:

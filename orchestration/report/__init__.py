@@ -34,11 +34,13 @@ def report_path(warehouse: Warehouse) -> Path:
     return warehouse.parent / "report" / f"{warehouse.stem}_report.html"
 
 
-def write_report(warehouse: Warehouse) -> ReportWritten:
-    """Read the warehouse (read-only) and write the report; replaces the previous one in a single step."""
+def write_report(warehouse: Warehouse, database: Warehouse | None = None) -> ReportWritten:
+    """Read the warehouse (read-only) and write the report; replaces the previous one in a single step. Within a
+    run, `database` is the run's working copy, read in place of the warehouse the report is named after."""
     started = time.monotonic()
-    log.info("[report] reading %s", warehouse)
-    content = read_content(warehouse)
+    database = database or warehouse
+    log.info("[report] reading %s", database)
+    content = read_content(database)
     page, charts = render_page(content)
     path = report_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
