@@ -152,6 +152,7 @@ class PulseResource(ConfigurableResource):
             failed = _run_failed(context.instance, context.run_id)
             if failed:
                 log.warning("[publish] %s; %s is left as it was", failed, self._working.warehouse)
+                self._working.hold_checks(context.run_id)
             else:
                 try:
                     self._working.publish()

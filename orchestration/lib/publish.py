@@ -16,6 +16,11 @@ all: a local state left by a failed run would be newer than the published one, a
 1.31 `Pipeline.sync_destination`). dagster-dlt drops the local state before each load anyway
 (dagster_dlt/resource.py `DagsterDltResource._run`, "restore_from_destination"), so this holds twice over.
 
+A failed run's validations are not lost with its copy: they are what P10's quality history counts, a blocking
+failure above all. Before the copy goes, its rows of `quality.check_results` are held beside the warehouse
+(`.ai_pulse_held_checks/<run id>.parquet`); the next run adds every held file to its copy, and the files go once
+that run has published them.
+
 A hosted warehouse (MotherDuck) has no file to copy: it is written in place, as before.
 """
 
@@ -32,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.settings import working_copy_path
-from orchestration.lib.warehouse import WarehouseError, lock_conflict
+from orchestration.lib.warehouse import CHECK_RESULTS_DDL, WarehouseError, lock_conflict, table_exists
 
 log = logging.getLogger("ai_pulse.publish")
 
@@ -56,6 +61,11 @@ class WorkingCopy:
     def folder(self) -> Path:
         return self.path.parent
 
+    @property
+    def held_checks(self) -> Path:
+        """Failed runs' validations, waiting for a run that publishes (outside the working folder: it outlives it)."""
+        return self.warehouse.parent / ".ai_pulse_held_checks"
+
     @classmethod
     def start(cls, warehouse: Path) -> WorkingCopy:
         """A fresh working folder holding a copy of the published file (nothing when there is none yet: the run
@@ -77,7 +87,37 @@ class WorkingCopy:
             raise
         log.info("[publish] copied %s (%.0f MB) in %.1f s", warehouse, copy.path.stat().st_size / 1e6,
                  time.monotonic() - started)
+        copy._add_held_checks()
         return copy
+
+    def hold_checks(self, run_id: str) -> None:
+        """Keep this (failed) run's validations for the next run to publish; nothing to keep is no file."""
+        if not self.path.exists():
+            return
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            if not table_exists(con, "quality", "check_results"):
+                return
+            rows = con.execute("select count(*) from quality.check_results where run_id = ?", [run_id]).fetchone()
+            if not rows or not rows[0]:
+                return
+            self.held_checks.mkdir(exist_ok=True)
+            partial = self.held_checks / f".{run_id}.parquet.partial"
+            con.execute(f"copy (select * from quality.check_results where run_id = '{run_id}') "  # noqa: S608 - a uuid
+                        f"to '{partial}' (format parquet)")
+            partial.replace(self.held_checks / f"{run_id}.parquet")
+        log.info("[publish] kept %d validation results of the failed run %s for the next run", rows[0], run_id)
+
+    def _add_held_checks(self) -> None:
+        """Add the validations failed runs held to this copy (once each: a file already in it is skipped)."""
+        held = sorted(self.held_checks.glob("*.parquet")) if self.held_checks.is_dir() else []
+        if not held:
+            return
+        with duckdb.connect(str(self.path)) as con:
+            con.execute(CHECK_RESULTS_DDL)
+            for file in held:
+                if not con.execute("select count(*) from quality.check_results where run_id = ?",
+                                   [file.stem]).fetchone()[0]:
+                    con.execute(f"insert into quality.check_results select * from read_parquet('{file}')")  # noqa: S608
 
     def publish(self) -> None:
         """Checkpoint the copy (every change in the file itself, no WAL), make it durable, and rename it over the
@@ -97,6 +137,7 @@ class WorkingCopy:
         _fsync_folder(self.warehouse.parent)
         log.info("[publish] published %s (%.0f MB) in %.1f s", self.warehouse, self.warehouse.stat().st_size / 1e6,
                  time.monotonic() - started)
+        shutil.rmtree(self.held_checks, ignore_errors=True)  # their rows are in the published file now
         self.discard()
 
     def discard(self) -> None:
