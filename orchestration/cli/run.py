@@ -13,7 +13,6 @@ from typing import Any
 
 from orchestration.cli.exits import EXIT_BUSY, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, fail
 from orchestration.cli.terminal import StepCounter, format_table, shows_live_progress
-from orchestration.lib.dbt_bridge import listen_to_run
 from orchestration.lib.local_faults import dagster_home, fault_in, logs_folder, require, warehouse_folder
 from orchestration.lib.settings import Warehouse
 
@@ -82,6 +81,7 @@ def _execute(settings: Any) -> Any:
 
     from orchestration.definitions import build_definitions
     from orchestration.defs.quality import AFTER_RUN, DATA_DOCS_TAG, render_run_data_docs
+    from orchestration.lib.dbt_bridge import listen_to_run
     from orchestration.lib.runs import close_abandoned_runs, process_tags
 
     logging.getLogger("ai_pulse").info("AI Pulse: %s run into %s", settings.mode, settings.warehouse)
