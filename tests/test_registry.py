@@ -90,3 +90,27 @@ def test_broken_yaml_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
         load_registry(broken)
     with pytest.raises(RegistryError, match="registry file not found"):
         load_registry(tmp_path / "absent.yml")
+
+
+def test_apostrophes_in_titles_and_phrases_are_allowed_and_stay_data(tmp_path: Path) -> None:
+    """Real names have them (Moore's_law, a phrase in quotes): they load, are percent-encoded in a URL and reach
+    the warehouse as the value itself, never as SQL."""
+    import datetime as dt
+
+    import duckdb
+
+    from ingestion.common import Window
+    from ingestion.registry_tables import registry_source
+    from ingestion.trends import pageviews_url
+    from tests.conftest import load_source
+
+    names = {"trends": "Moore's_law", "regulatory": "o'reilly act", "news": "Biden's executive order"}
+    path = _write(tmp_path, lambda doc: [doc["signals"][source].append({"key": key, "predictions": ["P04"]})
+                                        for source, key in names.items()])
+    registry = load_registry(path)
+    assert {s.key for s in registry.signals} >= set(names.values())
+    assert "/Moore%27s_law/" in pageviews_url("Moore's_law", Window(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
+    warehouse = load_source(registry_source(registry), tmp_path / "w.duckdb")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = {row[0] for row in con.execute("select signal from raw_registry.signals").fetchall()}
+    assert set(names.values()) <= stored
