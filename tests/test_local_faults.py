@@ -15,6 +15,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -254,15 +255,18 @@ def test_a_disk_that_fills_up_during_a_run_fails_it_with_one_closing_sentence_an
     warehouse = Path(pulse_env["AI_PULSE_WAREHOUSE"])
     warehouse.parent.mkdir(parents=True)
     env = {**pulse_env, "AI_PULSE_REGISTRY": str(write_registry(P04_SIGNALS))}
-    # 12 MB pass the probes, and run out while the first loads write (a three-ticker warehouse takes ~40 MB).
-    opens = f"{AI_PULSE} sql 'select count(*) > 0 as opens from information_schema.tables' --format csv"  # noqa: S608
+    # 12 MB pass the probes, and run out while the first loads write (a three-ticker warehouse takes ~40 MB). The
+    # disk already holds a small published warehouse: the failed run must leave it as it was, and open.
+    keep = (f"{sys.executable} -c \"import duckdb; duckdb.connect('{warehouse}')"
+            ".execute('create table kept as select 42 as answer')\"")
+    opens = f"{AI_PULSE} sql 'select answer from kept' --format csv"  # noqa: S608 - no input
     result = invoke(("run", "--snapshot", str(p04_snapshot(tmp_path / "snapshot"))), env,
-                    wrapper=in_namespace(f"mount -t tmpfs -o size=12m tmpfs {warehouse.parent}", then=opens))
+                    wrapper=in_namespace(f"mount -t tmpfs -o size=12m tmpfs {warehouse.parent}", keep, then=opens))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        f"ai-pulse: the run failed; nothing downstream of the failure was rebuilt: cannot write beside the "
-        f"warehouse {warehouse}: {warehouse.parent} is on a full disk (no space left on device); free some space on "
-        f"that disk, or {ANOTHER_DISK}")
-    assert "FAILED step load_stocks" in result.stderr
-    assert result.stdout.split()[-2:] == ["opens", "True"], "the warehouse file still opens"
+        f"ai-pulse: the run failed; nothing of it was published: {warehouse} still holds the last successful run; "
+        f"cannot write beside the warehouse {warehouse}: {warehouse.parent} is on a full disk (no space left on "
+        f"device); free some space on that disk, or {ANOTHER_DISK}")
+    assert "FAILED step " in result.stderr
+    assert result.stdout.split()[-2:] == ["answer", "42"], "the published warehouse is as it was, and opens"

@@ -57,7 +57,7 @@ def run_command(args: argparse.Namespace) -> int:
         _alert_failed_run(result.run_id, settings.warehouse)
         # A disk that filled up (or turned read-only) half-way is said once, with its fix, after the steps it broke.
         fault = fault_in(failures, warehouse_folder(settings.warehouse))
-        return fail(_nothing_published(settings.warehouse) + (f": {fault}" if fault else ""), EXIT_FAILED)
+        return fail(_nothing_published(settings.warehouse) + (f"; {fault}" if fault else ""), EXIT_FAILED)
     _print_scorecard(settings.warehouse)
     from orchestration.report import report_path
 
@@ -73,6 +73,8 @@ def _nothing_published(warehouse: Warehouse) -> str:
 
     if isinstance(warehouse, HostedWarehouse):
         return "the run failed; nothing downstream of the failure was rebuilt"
+    if not warehouse.exists():
+        return f"the run failed; nothing of it was published: {warehouse} appears with the first successful run"
     return f"the run failed; nothing of it was published: {warehouse} still holds the last successful run"
 
 

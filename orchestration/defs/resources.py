@@ -135,7 +135,7 @@ class PulseResource(ConfigurableResource):
         if isinstance(warehouse, HostedWarehouse):
             return
         lock = ExitStack()
-        lock.enter_context(writer_lock(warehouse, holder=f"Dagster run {context.run_id}"))
+        lock.enter_context(writer_lock(warehouse, holder=f"Dagster run {context.run.run_id}"))
         try:
             self._working = WorkingCopy.start(warehouse)
         except BaseException:
@@ -149,10 +149,10 @@ class PulseResource(ConfigurableResource):
         if self._working is None or self._lock is None:
             return
         try:
-            failed = _run_failed(context.instance, context.run_id)
+            failed = _run_failed(context.instance, context.run.run_id)
             if failed:
                 log.warning("[publish] %s; %s is left as it was", failed, self._working.warehouse)
-                self._working.hold_checks(context.run_id)
+                self._working.hold_checks(context.run.run_id)
             else:
                 try:
                     self._working.publish()

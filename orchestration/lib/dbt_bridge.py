@@ -62,9 +62,9 @@ def invoke_dbt(args: list[str], manifest: Any | None = None) -> DbtInvocation:
         with contextlib.suppress(Exception):  # no environment: dbt never connected
             DuckDBConnectionManager.env().close()
         DuckDBConnectionManager.close_all_connections()
-    errors = [event["info"]["msg"] for event in raw if event["info"]["level"] == "error"]
+    errors = [_without_traceback(event["info"]["msg"]) for event in raw if event["info"]["level"] == "error"]
     if result.exception is not None:
-        errors.append(str(result.exception))
+        errors.append(_without_traceback(str(result.exception)))
     return DbtInvocation(raw=raw, success=bool(result.success), errors=errors, result=result.result)
 
 
@@ -88,6 +88,12 @@ def dagster_events(raw: list[dict[str, Any]], manifest: Mapping[str, Any], trans
     for event in raw:
         yield from DbtCoreCliEventMessage(raw_event=event, event_history_metadata={}).to_default_asset_events(
             manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target)
+
+
+def _without_traceback(message: str) -> str:
+    """dbt's error text up to any traceback it carries (a full disk's error holds one): the message is what a
+    person reads; the traceback stays in dbt's own log (target/dbt.log)."""
+    return message.split("Traceback (most recent call last)")[0].rstrip(" ;:\n") or message
 
 
 def next_cron_tick(cron: str, after: dt.datetime, timezone: str = "UTC") -> dt.datetime:
