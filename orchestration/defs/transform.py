@@ -23,6 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from dagster_dbt.asset_utils import get_subset_selection_for_context
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
+from orchestration.defs.lane_plan import LanePlan, plan_lane, version_metadata
 from orchestration.defs.resources import PulseResource
 from orchestration.defs.table_metadata import with_table_metadata
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
@@ -122,7 +123,11 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
                 pool="duckdb_warehouse")
     def _lane(context: AssetExecutionContext, pulse: PulseResource) -> Iterator[Any]:
         started, built, tests, failed = time.monotonic(), 0, 0, 0
-        log.info("[dbt %s] building %d models and running their tests", lane, len(models))
+        warehouse = pulse.settings.warehouse
+        # Only what changed since it was last built is rebuilt (orchestration/defs/lane_plan.py).
+        plan = plan_lane(context, manifest, models, warehouse, translator.get_asset_key)
+        log.info("[dbt %s] building %d models and running their tests; %d unchanged", lane, len(plan.build),
+                 len(plan.unchanged))
         # The lane's models, or the subset of them a run selected (dagster-dbt's own selection logic). A test
         # spanning lanes runs in the lane that builds its last parent ("buildable" indirect selection).
         selection, indirect = get_subset_selection_for_context(context, manifest, select, None, None, translator,
@@ -130,14 +135,15 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         # dbt's unit tests check the models' logic on fixed rows; `make test` runs them (tests/test_dbt_unit.py), a
         # nightly run need not.
         args = ["build", *selection, "--indirect-selection", indirect or "buildable", "--exclude-resource-type",
-                "unit_test"]
-        warehouse = pulse.settings.warehouse
+                "unit_test", *(["--exclude", *plan.unchanged] if plan.unchanged else []),
+                *(["--full-refresh"] if pulse.settings.full_refresh or plan.full_refresh else [])]
         target = dbt_target_dir(warehouse)
-        events = run_dbt(args, warehouse)
+        events = run_dbt(args, warehouse) if plan.build else DbtEvents(raw=[], success=True, errors=[])
         dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
             raw_event=raw, event_history_metadata={}).to_default_asset_events(
                 manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target))
-        for event in with_table_metadata(dagster_events, warehouse, _asset_key_of(context)):
+        for event in with_table_metadata(_with_versions(context, plan, dagster_events), warehouse,
+                                         _asset_key_of(context)):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
@@ -147,10 +153,23 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         if not events.success:
             raise DbtBuildError(f"dbt build failed in the {lane} lane: "
                                 + "; ".join(events.errors or [f"see {target / 'dbt.log'}"]))
-        log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, tests - failed, tests,
-                 time.monotonic() - started)
+        log.info("[dbt %s] %d models built, %d unchanged, %d of %d tests passed (%.1f s)", lane,
+                 built - len(plan.unchanged), len(plan.unchanged), tests - failed, tests, time.monotonic() - started)
 
     return _lane
+
+
+def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
+    """dbt's events with each built model's version added, then an output for every unchanged model."""
+    for event in events:
+        if isinstance(event, Output):
+            name = context.asset_key_for_output(event.output_name).path[-1]
+            event = event.with_metadata({**event.metadata, **version_metadata(plan, name)})
+        yield event
+    for key in context.selected_asset_keys:
+        if key.path[-1] in plan.unchanged:
+            yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                         metadata=version_metadata(plan, key.path[-1]))
 
 
 def _asset_key_of(context: AssetExecutionContext) -> Any:
