@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ingestion.snapshot import (
     NoRecording,
-    Recording,
+    RecordingIndex,
     SnapshotError,
     find_recording,
     read_snapshot,
@@ -167,12 +167,12 @@ class ReplayTransport:
     """Serves recorded responses from a snapshot directory and never opens a network connection."""
 
     snapshot_dir: Path
-    recordings: list[Recording] = field(default_factory=list)
+    recordings: RecordingIndex = field(default_factory=lambda: RecordingIndex(()))
     waits: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Validated and parsed once per process: a run that validated the snapshot up front reads nothing again.
-        self.recordings = list(read_snapshot(self.snapshot_dir).recordings)
+        self.recordings = RecordingIndex(read_snapshot(self.snapshot_dir).recordings)
 
     def send(self, method: str, url: str, params: dict[str, str], headers: dict[str, str], timeout: float,
              profile: str = PLAIN) -> Response:

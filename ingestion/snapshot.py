@@ -12,6 +12,7 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -300,11 +301,35 @@ def _parse_recording(path: Path) -> Recording:
     )
 
 
-def find_recording(recordings: list[Recording], method: str, url: str, params: dict[str, Any] | None) -> Recording:
+class RecordingIndex:
+    """A snapshot's recordings by request line, so each request is matched against the few recordings that can
+    answer it instead of all of them (a replay of thousands of files asked thousands of times was quadratic)."""
+
+    def __init__(self, recordings: Iterable[Recording]) -> None:
+        self._literal: dict[tuple[Any, ...], list[tuple[int, Recording]]] = {}
+        self._wildcard: dict[tuple[Any, ...], list[tuple[int, Recording]]] = {}
+        for position, recording in enumerate(recordings):
+            line = (recording.method, recording.scheme, recording.host)
+            if "*" in recording.segments:
+                self._wildcard.setdefault((*line, len(recording.segments)), []).append((position, recording))
+            else:
+                self._literal.setdefault((*line, recording.segments), []).append((position, recording))
+
+    def candidates(self, method: str, scheme: str, host: str, segments: tuple[str, ...]) -> list[Recording]:
+        """The recordings whose request line can match, in the snapshot's order."""
+        found = (self._literal.get((method, scheme, host, segments), [])
+                 + self._wildcard.get((method, scheme, host, len(segments)), []))
+        return [recording for _, recording in sorted(found, key=lambda pair: pair[0])]
+
+
+def find_recording(recordings: RecordingIndex | Iterable[Recording], method: str, url: str,
+                   params: dict[str, Any] | None) -> Recording:
     """Pick the recording that answers a request by the ranking in docs/SNAPSHOTS.md; raise when none or a tie."""
     scheme, host, segments = _path_segments(url)
     wanted = request_params(url, params)
-    candidates = [r for r in recordings if r.matches(method.upper(), scheme, host, segments, wanted)]
+    index = recordings if isinstance(recordings, RecordingIndex) else RecordingIndex(recordings)
+    candidates = [r for r in index.candidates(method.upper(), scheme, host, segments)
+                  if r.matches(method.upper(), scheme, host, segments, wanted)]
     if not candidates:
         raise NoRecording(f"{method.upper()} {url} params={wanted}")
     best_rank = max(r.rank for r in candidates)

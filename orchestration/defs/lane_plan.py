@@ -72,11 +72,36 @@ def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], model
             succeeded[last.run_id] = run is not None and run.status == DagsterRunStatus.SUCCESS
         return succeeded[last.run_id]
 
-    for name in selected:
-        (plan.unchanged if built_as_now(name) else plan.build).append(name)
+    # Parents first, so a model below one that is rebuilt is rebuilt too, and the unchanged ones can be reported
+    # before dbt's events in an order Dagster accepts (a multi-asset yields its assets topologically).
+    for name in _parents_first(selected, nodes):
+        in_lane = _lane_parents(name, selected, nodes)
+        rebuild = not built_as_now(name) or any(parent in plan.build for parent in in_lane)
+        (plan.build if rebuild else plan.unchanged).append(name)
     plan.full_refresh = any(_reloaded_in_full(context, key_of(manifest["sources"][source]))
                             for source in versions.sources_read)
     return plan
+
+
+def _lane_parents(name: str, lane: list[str], nodes: Mapping[str, Any]) -> list[str]:
+    """The models of the lane that `name` reads directly."""
+    names = {node["unique_id"]: other for other, node in nodes.items() if other in lane}
+    return [names[parent] for parent in nodes[name]["depends_on"]["nodes"] if parent in names]
+
+
+def _parents_first(lane: list[str], nodes: Mapping[str, Any]) -> list[str]:
+    """The lane's models, each after the lane's models it reads."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name not in ordered:
+            for parent in _lane_parents(name, lane, nodes):
+                visit(parent)
+            ordered.append(name)
+
+    for name in lane:
+        visit(name)
+    return ordered
 
 
 def version_metadata(plan: LanePlan, name: str) -> dict[str, Any]:

@@ -160,16 +160,17 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
 
 
 def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
-    """dbt's events with each built model's version added, then an output for every unchanged model."""
+    """An output for every unchanged model (none is below a rebuilt one), then dbt's events with each built
+    model's version added."""
+    keys = {key.path[-1]: key for key in context.selected_asset_keys}
+    for name in plan.unchanged:
+        yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(keys[name]),
+                     metadata=version_metadata(plan, name))
     for event in events:
         if isinstance(event, Output):
             name = context.asset_key_for_output(event.output_name).path[-1]
             event = event.with_metadata({**event.metadata, **version_metadata(plan, name)})
         yield event
-    for key in context.selected_asset_keys:
-        if key.path[-1] in plan.unchanged:
-            yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
-                         metadata=version_metadata(plan, key.path[-1]))
 
 
 def _asset_key_of(context: AssetExecutionContext) -> Any:
