@@ -44,11 +44,12 @@ class LanePlan:
 
 
 def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], models: list[str], warehouse: Warehouse,
-              key_of: Callable[[Mapping[str, Any]], AssetKey]) -> LanePlan:
-    """Split the lane's models selected in this run (by name) into those to build and those unchanged."""
+              key_of: Callable[[Mapping[str, Any]], AssetKey], full_refresh: bool) -> LanePlan:
+    """Split the lane's models selected in this run (by name) into those to build and those unchanged; with
+    `full_refresh` (`ai-pulse run --full-refresh`) every one is built, incremental ones in full."""
     nodes = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     selected = [name for name in models if key_of(nodes[name]) in context.selected_asset_keys]
-    plan = LanePlan()
+    plan = LanePlan(full_refresh=full_refresh)
     if not warehouse.exists():
         plan.build = selected
         return plan
@@ -76,10 +77,10 @@ def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], model
     # before dbt's events in an order Dagster accepts (a multi-asset yields its assets topologically).
     for name in _parents_first(selected, nodes):
         in_lane = _lane_parents(name, selected, nodes)
-        rebuild = not built_as_now(name) or any(parent in plan.build for parent in in_lane)
+        rebuild = full_refresh or not built_as_now(name) or any(parent in plan.build for parent in in_lane)
         (plan.build if rebuild else plan.unchanged).append(name)
-    plan.full_refresh = any(_reloaded_in_full(context, key_of(manifest["sources"][source]))
-                            for source in versions.sources_read)
+    plan.full_refresh = full_refresh or any(_reloaded_in_full(context, key_of(manifest["sources"][source]))
+                                            for source in versions.sources_read)
     return plan
 
 

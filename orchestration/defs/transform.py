@@ -125,7 +125,7 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         started, built, tests, failed = time.monotonic(), 0, 0, 0
         warehouse = pulse.settings.warehouse
         # Only what changed since it was last built is rebuilt (orchestration/defs/lane_plan.py).
-        plan = plan_lane(context, manifest, models, warehouse, translator.get_asset_key)
+        plan = plan_lane(context, manifest, models, warehouse, translator.get_asset_key, pulse.settings.full_refresh)
         log.info("[dbt %s] building %d models and running their tests; %d unchanged", lane, len(plan.build),
                  len(plan.unchanged))
         # The lane's models, or the subset of them a run selected (dagster-dbt's own selection logic). A test
@@ -136,7 +136,7 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         # nightly run need not.
         args = ["build", *selection, "--indirect-selection", indirect or "buildable", "--exclude-resource-type",
                 "unit_test", *(["--exclude", *plan.unchanged] if plan.unchanged else []),
-                *(["--full-refresh"] if pulse.settings.full_refresh or plan.full_refresh else [])]
+                *(["--full-refresh"] if plan.full_refresh else [])]
         target = dbt_target_dir(warehouse)
         events = run_dbt(args, warehouse) if plan.build else DbtEvents(raw=[], success=True, errors=[])
         dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
