@@ -5,8 +5,9 @@ the versions of what it reads, down to the content of the raw tables (their rows
 and `_dlt_id`, which a nightly re-load of the look-back days renews even when nothing changed). A model is rebuilt
 when its version differs from the one its last materialization recorded, when that materialization's run did not
 succeed (a failed dbt test there must be seen again), or when its relation is missing from the warehouse. The
-others are reported materialized with `unchanged` metadata and their dbt tests keep their last results: the
-models are deterministic (no current date, no run id), so unchanged inputs and code give the same rows.
+others are reported materialized with `unchanged` metadata and their dbt tests' last results are carried over
+(saying from which run): the models are deterministic (no current date, no run id), so unchanged inputs and code
+give the same rows.
 
 The quality checks append their results to `quality.check_results` every run, so the models reading it (P10's)
 are rebuilt every run, and with them what combines every prediction (verdicts, scorecard).
@@ -16,18 +17,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, DagsterRunStatus, MetadataValue
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    DagsterRunStatus,
+    MetadataValue,
+)
 
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
 from orchestration.lib.warehouse import connect
 
 VERSION = "model_version"  # the metadata entry a model's materialization records its version in
 UNCHANGED = "unchanged"
+CARRIED_FROM = "carried_over_from_run"  # the metadata entry of a test result carried over from an earlier run
 RELOADED_IN_FULL = "reloaded_in_full"  # the metadata entry a raw table's load says it was reloaded in full with
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
 
@@ -41,6 +50,8 @@ class LanePlan:
     unchanged: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     full_refresh: bool = False
+    # What each unchanged model's last materialization said (row count, preview, …): still true, so not recomputed.
+    last_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], models: list[str], warehouse: Warehouse,
@@ -71,6 +82,7 @@ def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], model
         if last.run_id not in succeeded:
             run = context.instance.get_run_by_id(last.run_id)
             succeeded[last.run_id] = run is not None and run.status == DagsterRunStatus.SUCCESS
+        plan.last_metadata[name] = dict(last.asset_materialization.metadata)
         return succeeded[last.run_id]
 
     # Parents first, so a model below one that is rebuilt is rebuilt too, and the unchanged ones can be reported
@@ -106,9 +118,33 @@ def _parents_first(lane: list[str], nodes: Mapping[str, Any]) -> list[str]:
 
 
 def version_metadata(plan: LanePlan, name: str) -> dict[str, Any]:
-    """What a model's materialization records: its version, and whether it was left as it was."""
-    return {VERSION: MetadataValue.text(plan.versions.get(name, "")),
-            UNCHANGED: MetadataValue.bool(name in plan.unchanged)}
+    """What a model's materialization records: its version, and whether it was left as it was (then also what its
+    last materialization said of the table)."""
+    unchanged = name in plan.unchanged
+    return {**(plan.last_metadata.get(name, {}) if unchanged else {}),
+            VERSION: MetadataValue.text(plan.versions.get(name, "")), UNCHANGED: MetadataValue.bool(unchanged)}
+
+
+def carried_check_results(context: AssetExecutionContext, plan: LanePlan) -> Iterator[AssetCheckResult]:
+    """The last result of each selected dbt test on an unchanged model, carried over and saying from which run:
+    the same rows under the same code give the same result, and a blocking check then still gates what is
+    downstream of it (its last run succeeded, so the result passed or only warned)."""
+    # Evaluated records only: this run has already recorded each selected check as planned (dagster 1.13
+    # _core/storage/event_log/base.py `get_asset_check_execution_history`; the status enum is not exported).
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+    storage = context.instance.event_log_storage
+    for key in context.selected_asset_check_keys:
+        if key.asset_key.path[-1] not in plan.unchanged:
+            continue
+        records = storage.get_asset_check_execution_history(key, limit=1, status={Status.SUCCEEDED, Status.FAILED})
+        record = records[0] if records else None
+        evaluation = record.event.dagster_event.event_specific_data if record and record.event and \
+            record.event.dagster_event else None
+        if isinstance(evaluation, AssetCheckEvaluation):
+            yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=evaluation.passed,
+                                   severity=evaluation.severity,
+                                   metadata={**evaluation.metadata, CARRIED_FROM: MetadataValue.text(record.run_id)})
 
 
 def _reloaded_in_full(context: AssetExecutionContext, key: AssetKey) -> bool:

@@ -8,6 +8,7 @@ Each materialization carries the table's row count, newest date and a preview (o
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import subprocess
@@ -23,7 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from dagster_dbt.asset_utils import get_subset_selection_for_context
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from orchestration.defs.lane_plan import LanePlan, plan_lane, version_metadata
+from orchestration.defs.lane_plan import LanePlan, carried_check_results, plan_lane, version_metadata
 from orchestration.defs.resources import PulseResource
 from orchestration.defs.table_metadata import with_table_metadata
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
@@ -142,8 +143,9 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         dagster_events = (event for raw in events.raw for event in DbtCoreCliEventMessage(
             raw_event=raw, event_history_metadata={}).to_default_asset_events(
                 manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target))
-        for event in with_table_metadata(_with_versions(context, plan, dagster_events), warehouse,
-                                         _asset_key_of(context)):
+        # Unchanged models keep their last table metadata; the rebuilt ones are described anew.
+        for event in itertools.chain(_unchanged_events(context, plan), with_table_metadata(
+                _with_versions(context, plan, dagster_events), warehouse, _asset_key_of(context))):
             if isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
@@ -159,13 +161,18 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
     return _lane
 
 
-def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
-    """An output for every unchanged model (none is below a rebuilt one), then dbt's events with each built
-    model's version added."""
+def _unchanged_events(context: AssetExecutionContext, plan: LanePlan) -> Iterator[Any]:
+    """An output for every unchanged model, yielded before dbt's events (none is below a rebuilt one), and its
+    tests' last results."""
     keys = {key.path[-1]: key for key in context.selected_asset_keys}
     for name in plan.unchanged:
         yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(keys[name]),
                      metadata=version_metadata(plan, name))
+    yield from carried_check_results(context, plan)
+
+
+def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
+    """dbt's events, with each built model's version added."""
     for event in events:
         if isinstance(event, Output):
             name = context.asset_key_for_output(event.output_name).path[-1]
