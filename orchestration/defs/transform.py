@@ -24,7 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from dagster_dbt.asset_utils import get_subset_selection_for_context
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from orchestration.defs.lane_plan import LanePlan, carried_check_results, plan_lane, version_metadata
+from orchestration.defs.lane_plan import CARRIED_FROM, LanePlan, carried_check_results, plan_lane, version_metadata
 from orchestration.defs.resources import PulseResource
 from orchestration.defs.table_metadata import with_table_metadata
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
@@ -123,7 +123,7 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
     @dbt_assets(manifest=manifest, select=select, dagster_dbt_translator=translator, name=f"dbt_{lane}",
                 pool="duckdb_warehouse")
     def _lane(context: AssetExecutionContext, pulse: PulseResource) -> Iterator[Any]:
-        started, built, tests, failed = time.monotonic(), 0, 0, 0
+        started, built, tests, failed, carried = time.monotonic(), 0, 0, 0, 0
         warehouse = pulse.settings.warehouse
         # Only what changed since it was last built is rebuilt (orchestration/defs/lane_plan.py).
         plan = plan_lane(context, manifest, models, warehouse, translator.get_asset_key, pulse.settings.full_refresh)
@@ -146,7 +146,9 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         # Unchanged models keep their last table metadata; the rebuilt ones are described anew.
         for event in itertools.chain(_unchanged_events(context, plan), with_table_metadata(
                 _with_versions(context, plan, dagster_events), warehouse, _asset_key_of(context))):
-            if isinstance(event, AssetCheckResult):
+            if isinstance(event, AssetCheckResult) and CARRIED_FROM in (event.metadata or {}):
+                carried += 1
+            elif isinstance(event, AssetCheckResult):
                 tests += 1
                 failed += not event.passed
             elif isinstance(event, Output | AssetMaterialization):
@@ -155,8 +157,9 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
         if not events.success:
             raise DbtBuildError(f"dbt build failed in the {lane} lane: "
                                 + "; ".join(events.errors or [f"see {target / 'dbt.log'}"]))
-        log.info("[dbt %s] %d models built, %d unchanged, %d of %d tests passed (%.1f s)", lane,
-                 built - len(plan.unchanged), len(plan.unchanged), tests - failed, tests, time.monotonic() - started)
+        log.info("[dbt %s] %d models built, %d of %d tests passed; %d unchanged, %d test results carried over "
+                 "(%.1f s)", lane, built - len(plan.unchanged), tests - failed, tests, len(plan.unchanged), carried,
+                 time.monotonic() - started)
 
     return _lane
 
