@@ -23,10 +23,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from orchestration.defs.lane_plan import LanePlan, plan_lane, version_metadata
 from orchestration.defs.resources import PulseResource
-from orchestration.defs.table_metadata import with_table_metadata
+from orchestration.defs.table_metadata import verdict_metadata, with_table_metadata
 from orchestration.lib.dbt_bridge import DbtInvocation, dagster_events, invoke_dbt, selection_for
 from orchestration.lib.docs_site import dbt_docs_dir, dbt_docs_link
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
+from orchestration.lib.warehouse import connect
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
@@ -153,7 +154,7 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
                                                                                            errors=[])
         rebuilt = _with_versions(context, plan, dagster_events(events.raw, manifest, translator, context, target))
         # Unchanged models keep their last table metadata; the rebuilt ones are described anew.
-        for event in itertools.chain(_unchanged_outputs(context, plan), with_table_metadata(
+        for event in itertools.chain(_unchanged_outputs(context, plan, settings.database), with_table_metadata(
                 rebuilt, settings.database, _asset_key_of(context))):
             test = dbt_test_result(event)
             if test is not None:
@@ -187,12 +188,18 @@ def dbt_test_result(event: Any) -> tuple[str, str] | None:
     return (unique_id, status) if unique_id.startswith("test.") else None
 
 
-def _unchanged_outputs(context: AssetExecutionContext, plan: LanePlan) -> Iterator[Output]:
-    """An output for every unchanged model, yielded before dbt's events (none is below a rebuilt one)."""
+def _unchanged_outputs(context: AssetExecutionContext, plan: LanePlan, database: Warehouse) -> Iterator[Output]:
+    """An output for every unchanged model, yielded before dbt's events (none is below a rebuilt one). Its table is
+    as it was, so its last table metadata still holds, all but what an indicator says of its prediction's verdict:
+    the scorecard, which every run rebuilds (it reads the run's own quality results), may judge it anew."""
+    if not plan.unchanged:
+        return
     keys = {key.path[-1]: key for key in context.selected_asset_keys}
+    with connect(database, read_only=True) as con:
+        verdicts = {name: verdict_metadata(con, *keys[name].path) for name in plan.unchanged}
     for name in plan.unchanged:
         yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(keys[name]),
-                     metadata=version_metadata(plan, name))
+                     metadata={**version_metadata(plan, name), **verdicts[name]})
 
 
 def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
