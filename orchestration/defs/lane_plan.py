@@ -100,14 +100,14 @@ def plan_lane(context: AssetExecutionContext, manifest: Mapping[str, Any], model
         (plan.build if rebuild else plan.unchanged).append(name)
     # An incremental model keeps the rows it built before: when its code or the code of what it reads changed, the
     # new code must reach every row, not only the recent ones (nor only the columns it had).
-    code_changed = any(_rebuilds_in_full(nodes[name]) and getattr(recorded(name, CODE_VERSION), "value", None)
+    code_changed = any(rebuilds_in_full(nodes[name]) and getattr(recorded(name, CODE_VERSION), "value", None)
                        != plan.code_versions[name] for name in plan.build)
     plan.full_refresh = full_refresh or code_changed or any(
         _reloaded_in_full(context, key_of(manifest["sources"][source])) for source in versions.sources_read)
     return plan
 
 
-def _rebuilds_in_full(node: Mapping[str, Any]) -> bool:
+def rebuilds_in_full(node: Mapping[str, Any]) -> bool:
     """Whether dbt's --full-refresh rebuilds this model from scratch: an incremental model not pinned to
     `full_refresh=false` (verdict_history, whose nights are not rebuilt from anything)."""
     return node["config"].get("materialized") == "incremental" and node["config"].get("full_refresh") is not False
