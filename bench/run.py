@@ -11,7 +11,9 @@ Five figures, each from a real `ai-pulse run` in its own process (wall time and 
   (e) the requests the one-new-day run sends (what a live nightly run would send) versus the minimum: one per
       signal and dataset.
 
-For (a) and (c) it also prints where the run's time went, step by step, from Dagster's own event log.
+For (a) and (c) it also prints where the run's time went, step by step, from Dagster's own event log, and for (a)
+and (b) how many dbt models each run rebuilt and how many it left unchanged (the work done, which a busy machine
+does not blur).
 Results go to bench/results.json and a table on stdout. Nothing here asserts a time; tests never do.
 """
 
@@ -74,6 +76,28 @@ for record in instance.all_logs(run.run_id):
         seconds[event.step_key] = record.timestamp - started[event.step_key]
 print(json.dumps(seconds))
 """
+
+# How many dbt models the newest run rebuilt and how many it left unchanged (orchestration/defs/lane_plan.py): the
+# work a nightly run does, whatever the machine's load.
+MODELS_BUILT = """
+import json
+from dagster import DagsterEventType, DagsterInstance
+instance = DagsterInstance.get()
+run = instance.get_runs(limit=1)[0]
+counts = {"rebuilt": 0, "unchanged": 0}
+for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+    metadata = record.dagster_event.event_specific_data.materialization.metadata
+    if "model_version" in metadata:
+        counts["unchanged" if metadata["unchanged"].value else "rebuilt"] += 1
+print(json.dumps(counts))
+"""
+
+
+def models_built(env: dict[str, str]) -> dict[str, int]:
+    """dbt models rebuilt and left unchanged by the last run in the instance `env` points at."""
+    completed = subprocess.run([sys.executable, "-c", MODELS_BUILT], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                               text=True, check=True)
+    return json.loads(completed.stdout)
 
 
 def step_seconds(env: dict[str, str]) -> dict[str, float]:
@@ -220,13 +244,16 @@ def main(argv: list[str] | None = None) -> int:
         nightly = environment(work / "nightly")
         cold = measure(["-q", "run"], nightly)
         cold_steps = step_seconds(nightly)
+        models = {"cold": models_built(nightly)}
         print("bench: (b) no-op re-run, then one new day …", file=sys.stderr)
         noop = measure(["-q", "run"], nightly)
+        models["noop"] = models_built(nightly)
         next_day = load_manifest(BUNDLED_SNAPSHOT).as_of + dt.timedelta(days=1)
         extend_bundled(work / "next_day", next_day)
         one_day = measure(["-q", "run", "--snapshot", str(work / "next_day"), "--record", str(work / "requests")],
                           nightly)
         live_requests = sum(1 for _ in (work / "requests" / "responses").rglob("*.json"))
+        models["one_new_day"] = models_built(nightly)
 
         print(f"bench: (c) scale snapshot: {args.tickers} tickers x {args.years} y, {args.repos} repos x "
               f"{args.repo_years} y …", file=sys.stderr)
@@ -245,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale_ratio": round(scale["seconds"] / floor_run["seconds"], 1),
             "scale_rows": floor_run["rows"],
             "steps_s": {"cold": cold_steps, "scale": scale_steps},
+            "dbt_models": models,
             "live_requests": live_requests, "min_requests": minimum_requests(next_day),
             "scale": {"tickers": args.tickers, "years": args.years, "repos": args.repos,
                       "repo_years": args.repo_years, "data": "synthetic"},
@@ -272,6 +300,8 @@ def table(r: dict[str, Any]) -> str:
     ]
     width = max(len(row[0]) for row in rows)
     lines = [f"{a.ljust(width)}  {b:>9}  {c}" for a, b, c in rows]
+    for run, counts in r.get("dbt_models", {}).items():
+        lines.append(f"dbt models of the {run} run: {counts['rebuilt']} rebuilt, {counts['unchanged']} unchanged")
     for run, steps in r["steps_s"].items():
         lines.append(f"steps of the {run} run: " + ", ".join(f"{name} {seconds} s" for name, seconds in steps.items()))
     return "\n".join(lines)

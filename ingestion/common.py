@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import pyarrow as pa
 
 from ingestion.http import MissingRecording, RateLimited, SourceError
 
@@ -144,6 +145,43 @@ def assert_unique(source: str, signal: str, rows: list[dict[str, Any]], key: str
                           "the API sent duplicate rows; re-record the snapshot or retry later")
 
 
+# Raw tables are handed to dlt as Arrow tables, which dlt writes straight to Parquet without normalizing them row by
+# row (dlt 1.31 extract/extractors.py `ArrowExtractor`, normalize/items_normalizers/arrow.py). Its Arrow path adds
+# neither of dlt's own columns by default (normalize/configuration.py: `parquet_normalizer` has add_dlt_load_id and
+# add_dlt_id False); both are asked for, so every raw table keeps the `_dlt_load_id` and `_dlt_id` it always had.
+dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
+
+
+def arrow_schema(columns: dict[str, Any]) -> pa.Schema:
+    """The Arrow schema of a table's declared dlt columns, by dlt's own type mapping
+    (dlt 1.31 common/libs/pyarrow.py `columns_to_arrow`; timestamps in UTC, as dlt stores them)."""
+    from dlt.common.libs.pyarrow import columns_to_arrow
+
+    return columns_to_arrow({name: {"name": name, **spec} for name, spec in columns.items()}, None, "UTC")
+
+
+def as_arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table | None:
+    """The rows as one Arrow table of the declared schema, column by column in C, or None when they do not fit it
+    losslessly (a field no column declares, a null in a required column, a value its type cannot hold exactly):
+    those rows go to dlt as they are, and its frozen schema contract judges them as it always did."""
+    if not set().union(*rows) <= set(schema.names):
+        return None
+    inferred = pa.Table.from_pylist(rows)
+    arrays = []
+    for column in schema:
+        values = (inferred.column(column.name) if column.name in inferred.column_names
+                  else pa.nulls(len(rows), column.type))
+        try:
+            values = values.cast(column.type, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if values.null_count and not column.nullable:
+            return None
+        arrays.append(values)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def rows_or_schema(rows: list[dict[str, Any]]) -> Any:
     """The rows, or dlt's marker that creates the table anyway, so downstream SQL never meets a missing table."""
     return rows if rows else dlt.mark.materialize_table_schema()
@@ -164,7 +202,7 @@ class Table:
 
 def table_resources(fetches: Any, tables: list[Table], status_description: str) -> list[Any]:
     """The source's fetch resource followed by one dlt transformer per table and its `signal_status`, each routing
-    every fetch's rows to its table.
+    every fetch's rows to its table, as an Arrow table (see as_arrow).
 
     A transformer per table rather than one resource routing rows with `dlt.mark.with_table_name`: dagster-dlt makes
     one asset per selected resource (dagster_dlt/asset_decorator.py iterates `dlt_source.selected_resources`), so a
@@ -172,17 +210,22 @@ def table_resources(fetches: Any, tables: list[Table], status_description: str) 
 
     def route(table: Table) -> Any:
         loaded: set[Any] = set()
+        # Every column says whether it may be null, as the Arrow schema does: dlt counts a hint that is absent in
+        # the stored schema but present in an Arrow table as a type change, which frozen types refuse.
+        columns = {name: {"nullable": True, **spec} for name, spec in table.columns.items()}
+        schema = arrow_schema(columns)
 
         def rows(fetched: Fetched) -> Iterator[Any]:
             fresh = fetched.tables.get(table.name, [])
             if table.once_by:
                 fresh = [row for row in fresh if row[table.once_by] not in loaded]
                 loaded.update(row[table.once_by] for row in fresh)
-            yield rows_or_schema(fresh)
+            arrow = as_arrow(fresh, schema) if fresh else None
+            yield arrow if arrow is not None else rows_or_schema(fresh)
 
         rows.__doc__ = table.description
         return dlt.transformer(rows, data_from=fetches, name=table.name, primary_key=table.primary_key,
-                               write_disposition="merge", columns=table.columns, schema_contract=FROZEN_COLUMNS)
+                               write_disposition="merge", columns=columns, schema_contract=FROZEN_COLUMNS)
 
     def signal_status(fetched: Fetched) -> Iterator[Any]:
         yield fetched.status_row_or_schema()

@@ -12,7 +12,7 @@ from ingestion.github import github_source
 from ingestion.http import HttpClient, ReplayTransport
 from ingestion.news import news_source
 from ingestion.regulatory import regulatory_source
-from ingestion.snapshots.builder.factory import SnapshotBuilder
+from ingestion.snapshots.builder.factory import Bar, SnapshotBuilder
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
 from tests.conftest import load_source, query
@@ -61,3 +61,25 @@ def test_a_raw_table_missing_a_declared_column_reloads_its_source_in_full(tmp_pa
         for column in ("problem", "fix", "note"):
             con.execute(f"alter table raw_stocks.signal_status add column {column} text")
     assert _refresh_mode(runtime, "stocks", declared) is None
+
+
+def test_a_raw_table_whose_stored_schema_leaves_nullability_unsaid_reloads_its_source_in_full(tmp_path: Path) -> None:
+    import json
+
+    import duckdb
+
+    from orchestration.defs.ingest import _refresh_mode
+    from orchestration.lib.settings import RunSettings
+
+    snap = SnapshotBuilder(tmp_path / "snap", dt.date(2024, 12, 31))
+    snap.stock("NVDA", [Bar(dt.date(2024, 12, 30), 130.0), Bar(dt.date(2024, 12, 31), 131.0)])
+    client = HttpClient(ReplayTransport(snap.write()), user_agent="t")
+    warehouse = load_source(stocks_source(["NVDA"], client=client, today=dt.date(2024, 12, 31)), tmp_path / "w.duckdb")
+    runtime = type("Run", (), {"settings": RunSettings(mode="replay", snapshot_dir=tmp_path, warehouse=warehouse)})()
+    assert _refresh_mode(runtime, "stocks", stocks_source(["NVDA"])) is None
+    with duckdb.connect(str(warehouse)) as con:
+        # What an earlier version stored: a column declared without saying whether it may be null.
+        stored = json.loads(con.execute("select schema from raw_stocks._dlt_version").fetchall()[-1][0])
+        del stored["tables"]["prices"]["columns"]["open"]["nullable"]
+        con.execute("update raw_stocks._dlt_version set schema = ?", [json.dumps(stored)])
+    assert _refresh_mode(runtime, "stocks", stocks_source(["NVDA"])) == "drop_sources"

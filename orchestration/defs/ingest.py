@@ -38,10 +38,11 @@ from ingestion.regulatory import regulatory_source
 from ingestion.stocks import CLIENT_NEEDS as STOCKS_CLIENT_NEEDS
 from ingestion.stocks import stocks_source
 from ingestion.trends import trends_source
+from orchestration.defs.lane_plan import RELOADED_IN_FULL
 from orchestration.defs.resources import PulseResource, Runtime, warehouse_destination
 from orchestration.defs.table_metadata import with_table_metadata
 from orchestration.lib.settings import RunSettings, Warehouse, source_stale_after
-from orchestration.lib.warehouse import connect, lock_conflict, source_data_suspect, table_columns
+from orchestration.lib.warehouse import connect, dlt_schema, lock_conflict, source_data_suspect, table_columns
 
 log = logging.getLogger("ai_pulse.ingest")
 
@@ -107,8 +108,10 @@ SOURCES.update({
 
 
 def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | None:
-    """Reload a source in full when asked to, when its last quality check failed (its raw rows are suspect), or when
-    a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve)."""
+    """Reload a source in full when asked to, when its last quality check failed (its raw rows are suspect), when
+    a raw table lacks a column the source now declares (the table layout changed; frozen columns cannot evolve), or
+    when dlt's stored schema leaves unsaid whether a declared column may be null (tables loaded before the sources
+    handed dlt Arrow tables, whose every column says it: frozen types count the difference as a type change)."""
     if runtime.settings.full_refresh:
         return "drop_sources"
     warehouse = runtime.settings.database
@@ -118,12 +121,19 @@ def _refresh_mode(runtime: Runtime, source: str, declared: DltSource) -> str | N
         if source_data_suspect(con, source):
             log.warning("[%s] the last quality check failed; reloading the source in full", source)
             return "drop_sources"
+        stored_schema = dlt_schema(con, source)
         for resource in declared.resources.selected.values():
             columns = resource.columns if isinstance(resource.columns, dict) else {}
             existing = table_columns(con, f"raw_{source}", resource.name)
             if existing and (missing := sorted(set(columns) - existing)):
                 log.warning("[%s] raw_%s.%s lacks column(s) %s (its layout changed); reloading the source in full",
                             source, source, resource.name, ", ".join(missing))
+                return "drop_sources"
+            stored = stored_schema.get("tables", {}).get(resource.name, {}).get("columns", {})
+            if any("nullable" in spec and name in stored and "nullable" not in stored[name]
+                   for name, spec in columns.items()):
+                log.warning("[%s] raw_%s.%s was loaded before its columns said whether they may be null; reloading "
+                            "the source in full", source, source, resource.name)
                 return "drop_sources"
     return None
 
@@ -159,7 +169,7 @@ def _source_assets(name: str, factory: SourceFactory, registry: Registry, settin
             # statements) took most of a large load (the scale benchmark: 341 s of 439 s in the loads).
             events = dlt.run(context=context, dlt_source=source, dlt_pipeline=runtime.pipeline(name),
                              dagster_dlt_translator=translator, refresh=refresh, loader_file_format="parquet")
-            yield from with_table_metadata(_with_rows_loaded(events), runtime.settings.database,
+            yield from with_table_metadata(_with_rows_loaded(events, refresh is not None), runtime.settings.database,
                                            lambda event: event.asset_key)
 
     _load.__doc__ = f"Loads {name} into raw_{name} with dlt."
@@ -180,9 +190,11 @@ def _locked_out_fails_at_once(database: Warehouse) -> Iterator[None]:
         raise Failure(description=str(busy), allow_retries=False) from None
 
 
-def _with_rows_loaded(events: Iterator[MaterializeResult]) -> Iterator[MaterializeResult]:
-    """dlt reports `rows_loaded` only when rows arrived; a 0 keeps the plot of rows per run continuous."""
+def _with_rows_loaded(events: Iterator[MaterializeResult], reloaded: bool) -> Iterator[MaterializeResult]:
+    """dlt reports `rows_loaded` only when rows arrived; a 0 keeps the plot of rows per run continuous. Each table
+    also says whether its source was reloaded in full, so the incremental facts built from it rebuild in full."""
     for event in events:
         metadata = dict(event.metadata or {})
         metadata.setdefault("rows_loaded", MetadataValue.int(0))
+        metadata[RELOADED_IN_FULL] = MetadataValue.bool(reloaded)
         yield event._replace(metadata=metadata)

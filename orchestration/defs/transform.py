@@ -8,6 +8,7 @@ Each materialization carries the table's row count, newest date and a preview (o
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -20,11 +21,13 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, AssetObservation, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from orchestration.defs.lane_plan import LanePlan, plan_lane, version_metadata
 from orchestration.defs.resources import PulseResource
-from orchestration.defs.table_metadata import with_table_metadata
+from orchestration.defs.table_metadata import verdict_metadata, with_table_metadata
 from orchestration.lib.dbt_bridge import DbtInvocation, dagster_events, invoke_dbt, selection_for
 from orchestration.lib.docs_site import dbt_docs_dir, dbt_docs_link
 from orchestration.lib.settings import TRANSFORM_DIR, Warehouse
+from orchestration.lib.warehouse import connect
 
 MANIFEST = TRANSFORM_DIR / "target" / "manifest.json"
 log = logging.getLogger("ai_pulse.transform")
@@ -135,16 +138,24 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
     def _lane(context: AssetExecutionContext, pulse: PulseResource) -> Iterator[Any]:
         started, built = time.monotonic(), 0
         tests: dict[str, str] = {}  # each dbt test's status, by its unique id
-        log.info("[dbt %s] building %d models and running their tests", lane, len(models))
+        settings = pulse.settings
+        # Only what changed since it was last built is rebuilt (orchestration/defs/lane_plan.py).
+        plan = plan_lane(context, manifest, models, settings.database, translator.get_asset_key,
+                         settings.full_refresh)
+        log.info("[dbt %s] building %d models and running their tests; %d unchanged", lane, len(plan.build),
+                 len(plan.unchanged))
         # dbt's unit tests check the models' logic on fixed rows; `make test` runs them (tests/test_dbt_unit.py), a
         # nightly run need not.
         args = ["build", *selection_for(context, manifest, select, translator), "--exclude-resource-type",
-                "unit_test"]
-        settings = pulse.settings
+                "unit_test", *(["--exclude", *plan.unchanged] if plan.unchanged else []),
+                *(["--full-refresh"] if plan.full_refresh else [])]
         target = dbt_target_dir(settings.warehouse)
-        events = run_dbt(args, settings.database, target)
-        for event in with_table_metadata(dagster_events(events.raw, manifest, translator, context, target),
-                                         settings.database, _asset_key_of(context)):
+        events = run_dbt(args, settings.database, target) if plan.build else DbtInvocation(raw=[], success=True,
+                                                                                           errors=[])
+        rebuilt = _with_versions(context, plan, dagster_events(events.raw, manifest, translator, context, target))
+        # Unchanged models keep their last table metadata; the rebuilt ones are described anew.
+        for event in itertools.chain(_unchanged_outputs(context, plan, settings.database), with_table_metadata(
+                rebuilt, settings.database, _asset_key_of(context))):
             test = dbt_test_result(event)
             if test is not None:
                 tests[test[0]] = test[1]
@@ -157,7 +168,8 @@ def _lane_assets(lane: str, models: list[str], manifest: dict[str, Any], transla
             raise DbtBuildError(f"dbt build failed in the {lane} lane: "
                                 + "; ".join(events.errors or [f"see {target / 'dbt.log'}"]))
         passed = sum(status == "pass" for status in tests.values())
-        log.info("[dbt %s] %d models built, %d of %d tests passed (%.1f s)", lane, built, passed, len(tests),
+        log.info("[dbt %s] %d models built, %d of %d tests passed; %d unchanged (%.1f s)", lane,
+                 built - len(plan.unchanged), passed, len(tests), len(plan.unchanged),
                  time.monotonic() - started)
         if lane == COMBINED_LANE:
             write_dbt_docs(settings.warehouse, settings.database)
@@ -174,6 +186,29 @@ def dbt_test_result(event: Any) -> tuple[str, str] | None:
     metadata = event.metadata or {}
     unique_id, status = (str(getattr(metadata.get(k), "value", metadata.get(k))) for k in ("unique_id", "status"))
     return (unique_id, status) if unique_id.startswith("test.") else None
+
+
+def _unchanged_outputs(context: AssetExecutionContext, plan: LanePlan, database: Warehouse) -> Iterator[Output]:
+    """An output for every unchanged model, yielded before dbt's events (none is below a rebuilt one). Its table is
+    as it was, so its last table metadata still holds, all but what an indicator says of its prediction's verdict:
+    the scorecard, which every run rebuilds (it reads the run's own quality results), may judge it anew."""
+    if not plan.unchanged:
+        return
+    keys = {key.path[-1]: key for key in context.selected_asset_keys}
+    with connect(database, read_only=True) as con:
+        verdicts = {name: verdict_metadata(con, *keys[name].path) for name in plan.unchanged}
+    for name in plan.unchanged:
+        yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(keys[name]),
+                     metadata={**version_metadata(plan, name), **verdicts[name]})
+
+
+def _with_versions(context: AssetExecutionContext, plan: LanePlan, events: Iterator[Any]) -> Iterator[Any]:
+    """dbt's events, with each built model's version added."""
+    for event in events:
+        if isinstance(event, Output):
+            name = context.asset_key_for_output(event.output_name).path[-1]
+            event = event.with_metadata({**event.metadata, **version_metadata(plan, name)})
+        yield event
 
 
 def _asset_key_of(context: AssetExecutionContext) -> Any:

@@ -146,6 +146,16 @@ def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> se
     return {row[0] for row in rows}
 
 
+def dlt_schema(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any]:
+    """The newest schema dlt stored for a source with its last load (`raw_<source>._dlt_version`), or {} before the
+    first load."""
+    if not table_exists(con, f"raw_{source}", "_dlt_version"):
+        return {}
+    row = con.execute(f'select schema from "raw_{source}"._dlt_version where schema_name = ? '  # noqa: S608 - a source name
+                      "order by inserted_at desc limit 1", [source]).fetchone()
+    return json.loads(row[0]) if row else {}
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether schema.table exists (tables or views)."""
     found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",

@@ -5,7 +5,8 @@
   An incremental model rather than a dbt snapshot: a snapshot keeps one row per key with the dates it was valid
   (SCD2) and records a change only when a row differs, keyed by when the snapshot ran; here every as_of is a
   complete, replaceable set keyed by the data's own date, so replaying an old snapshot rewrites that night alone.
+  `full_refresh=false`: a run that rebuilds the facts in full (`ai-pulse run --full-refresh`) keeps the history.
 #}
-{{ config(materialized='incremental', unique_key='as_of', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='as_of', incremental_strategy='delete+insert', full_refresh=false) }}
 
 select * from {{ ref('prediction_verdicts') }}
