@@ -92,38 +92,46 @@ class WorkingCopy:
 
     def hold_checks(self, run_id: str) -> None:
         """Keep this (failed) run's validations for the next run to publish; nothing to keep is no file."""
+        import pyarrow.parquet as pq
+
         if not self.path.exists():
             return
         with duckdb.connect(str(self.path), read_only=True) as con:
             if not table_exists(con, "quality", "check_results"):
                 return
-            rows = con.execute("select count(*) from quality.check_results where run_id = ?", [run_id]).fetchone()
-            if not rows or not rows[0]:
-                return
-            self.held_checks.mkdir(exist_ok=True)
-            partial = self.held_checks / f".{run_id}.parquet.partial"
-            con.execute(f"copy (select * from quality.check_results where run_id = '{run_id}') "  # noqa: S608 - a uuid
-                        f"to '{partial}' (format parquet)")
-            partial.replace(self.held_checks / f"{run_id}.parquet")
-        log.info("[publish] kept %d validation results of the failed run %s for the next run", rows[0], run_id)
+            rows = con.execute("select * from quality.check_results where run_id = ?", [run_id]).fetch_arrow_table()
+        if not rows.num_rows:
+            return
+        self.held_checks.mkdir(exist_ok=True)
+        partial = self.held_checks / f".{run_id}.parquet.partial"
+        pq.write_table(rows, partial)
+        partial.replace(self.held_checks / f"{run_id}.parquet")
+        log.info("[publish] kept %d validation results of the failed run %s for the next run", rows.num_rows, run_id)
 
     def _add_held_checks(self) -> None:
-        """Add the validations failed runs held to this copy (once each: a file already in it is skipped)."""
+        """Add the validations failed runs held to this copy (once each: a run already in it is skipped)."""
+        import pyarrow.parquet as pq
+
         held = sorted(self.held_checks.glob("*.parquet")) if self.held_checks.is_dir() else []
         if not held:
             return
         with duckdb.connect(str(self.path)) as con:
             con.execute(CHECK_RESULTS_DDL)
             for file in held:
-                if not con.execute("select count(*) from quality.check_results where run_id = ?",
-                                   [file.stem]).fetchone()[0]:
-                    con.execute(f"insert into quality.check_results select * from read_parquet('{file}')")  # noqa: S608
+                if con.execute("select count(*) from quality.check_results where run_id = ?",
+                               [file.stem]).fetchone()[0]:
+                    continue
+                con.register("held_check_results", pq.read_table(file))
+                con.execute("insert into quality.check_results select * from held_check_results")
+                con.unregister("held_check_results")
 
     def publish(self) -> None:
         """Checkpoint the copy (every change in the file itself, no WAL), make it durable, and rename it over the
         published file: one atomic step, in the same file system. Refused while another process has the published
         file open for writing (its WAL would be replayed onto the new file)."""
         started = time.monotonic()
+        # Held validations join at the start; a run that began with no published file had no copy to add them to.
+        self._add_held_checks()
         with duckdb.connect(str(self.path)) as con:
             con.execute("checkpoint")
         if _wal(self.path).exists():
