@@ -99,6 +99,21 @@ def test_invoke_dbt_reports_a_failure_with_its_message(project: dict[str, Any]) 
     assert broken.errors and any("dbt_project.yml" in e or "missing" in e for e in broken.errors), broken.errors
 
 
+def test_an_unexpected_dbt_error_reaches_its_reader_without_the_traceback(project: dict[str, Any],
+                                                                          tmp_path: Any) -> None:
+    """dbt reports an error it did not expect (a full disk, here a folder where its parse cache goes) as two
+    error events, the message and then the traceback alone: the message stays, the traceback goes."""
+    target = tmp_path / "target"
+    (target / "partial_parse.msgpack").mkdir(parents=True)
+    broken = dbt_bridge.invoke_dbt(["parse", "--project-dir", str(project["root"]), "--profiles-dir",
+                                    str(project["root"]), "--target-path", str(target), "--log-path", str(target)])
+    assert not broken.success
+    raw_errors = [e["info"]["msg"] for e in broken.raw if e["info"]["level"] == "error"]
+    assert any(text.lstrip().startswith("Traceback") for text in raw_errors), raw_errors
+    assert broken.errors and any("partial_parse.msgpack" in text for text in broken.errors), broken.errors
+    assert not any("Traceback" in text or not text for text in broken.errors), broken.errors
+
+
 def test_invoke_dbt_closes_the_duckdb_file_after_each_invocation(project: dict[str, Any]) -> None:
     """dbt-duckdb's `DuckDBConnectionManager.env()` and `close_all_connections()` release the file: another
     process can then open it for writing."""

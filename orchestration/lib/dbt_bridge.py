@@ -62,9 +62,10 @@ def invoke_dbt(args: list[str], manifest: Any | None = None) -> DbtInvocation:
         with contextlib.suppress(Exception):  # no environment: dbt never connected
             DuckDBConnectionManager.env().close()
         DuckDBConnectionManager.close_all_connections()
-    errors = [_without_traceback(event["info"]["msg"]) for event in raw if event["info"]["level"] == "error"]
+    errors = [event["info"]["msg"] for event in raw if event["info"]["level"] == "error"]
     if result.exception is not None:
-        errors.append(_without_traceback(str(result.exception)))
+        errors.append(str(result.exception))
+    errors = [text for text in map(_without_traceback, errors) if text]
     return DbtInvocation(raw=raw, success=bool(result.success), errors=errors, result=result.result)
 
 
@@ -92,8 +93,9 @@ def dagster_events(raw: list[dict[str, Any]], manifest: Mapping[str, Any], trans
 
 def _without_traceback(message: str) -> str:
     """dbt's error text up to any traceback it carries (a full disk's error holds one): the message is what a
-    person reads; the traceback stays in dbt's own log (target/dbt.log)."""
-    return message.split("Traceback (most recent call last)")[0].rstrip(" ;:\n") or message
+    person reads; the traceback stays in dbt's own log (target/dbt.log). dbt sends some tracebacks as an error
+    event of their own, which leaves nothing (an empty string)."""
+    return message.split("Traceback (most recent call last)")[0].rstrip(" ;:\n")
 
 
 def next_cron_tick(cron: str, after: dt.datetime, timezone: str = "UTC") -> dt.datetime:
