@@ -247,12 +247,14 @@ def main(argv: list[str] | None = None) -> int:
         models = {"cold": models_built(nightly)}
         print("bench: (b) no-op re-run, then one new day …", file=sys.stderr)
         noop = measure(["-q", "run"], nightly)
+        noop_steps = step_seconds(nightly)
         models["noop"] = models_built(nightly)
         next_day = load_manifest(BUNDLED_SNAPSHOT).as_of + dt.timedelta(days=1)
         extend_bundled(work / "next_day", next_day)
         one_day = measure(["-q", "run", "--snapshot", str(work / "next_day"), "--record", str(work / "requests")],
                           nightly)
         live_requests = sum(1 for _ in (work / "requests" / "responses").rglob("*.json"))
+        one_day_steps = step_seconds(nightly)
         models["one_new_day"] = models_built(nightly)
 
         print(f"bench: (c) scale snapshot: {args.tickers} tickers x {args.years} y, {args.repos} repos x "
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale_floor_s": round(floor_run["seconds"], 2),
             "scale_ratio": round(scale["seconds"] / floor_run["seconds"], 1),
             "scale_rows": floor_run["rows"],
-            "steps_s": {"cold": cold_steps, "scale": scale_steps},
+            "steps_s": {"cold": cold_steps, "noop": noop_steps, "one_new_day": one_day_steps, "scale": scale_steps},
             "dbt_models": models,
             "live_requests": live_requests, "min_requests": minimum_requests(next_day),
             "scale": {"tickers": args.tickers, "years": args.years, "repos": args.repos,
