@@ -33,12 +33,14 @@ from dagster_dbt import DagsterDbtTranslator
 # dbt's default when a run selects every asset of a multi-asset; "buildable" runs a test spanning multi-assets
 # in the one that builds its last parent.
 DEFAULT_INDIRECT_SELECTION = "buildable"
+# The events dagster-dbt turns into Dagster events (DbtCoreCliEventMessage.is_result_event).
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 
 
 @dataclass
 class DbtInvocation:
-    """What one in-process dbt invocation said: its structured events (as `dbt --log-format json` prints them),
-    whether it succeeded, its error messages, and its result (the parsed project, for `parse`)."""
+    """What one in-process dbt invocation said: its result, warning and error events (as `dbt --log-format json`
+    prints them), whether it succeeded, its error messages, and its result (the parsed project, for `parse`)."""
 
     raw: list[dict[str, Any]]
     success: bool
@@ -56,8 +58,15 @@ def invoke_dbt(args: list[str], manifest: Any | None = None) -> DbtInvocation:
     from dbt_common.events.functions import msg_to_dict
 
     raw: list[dict[str, Any]] = []
+
+    def keep(msg: Any) -> None:
+        # dbt fires tens of thousands of debug events a build (every SQL statement); only the results and the
+        # warnings and errors are read, and converting every event cost seconds a lane.
+        if msg.info.name in RESULT_EVENTS or msg.info.level in ("warn", "error"):
+            raw.append(msg_to_dict(msg))
+
     try:
-        result = dbtRunner(manifest=manifest, callbacks=[lambda msg: raw.append(msg_to_dict(msg))]).invoke(args)
+        result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(args)
     finally:
         with contextlib.suppress(Exception):  # no environment: dbt never connected
             DuckDBConnectionManager.env().close()
