@@ -17,24 +17,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.version import __version__ as DAGSTER_DBT_VERSION
 
 from orchestration.lib import dbt_bridge
+from tests.conftest import small_dbt_project
 
-PROJECT_YML = """
-name: bridge_probe
-version: "1.0"
-config-version: 2
-profile: bridge_probe
-flags:
-  send_anonymous_usage_stats: false
-"""
-PROFILES_YML = """
-bridge_probe:
-  target: local
-  outputs:
-    local:
-      type: duckdb
-      path: "{warehouse}"
-      threads: 1
-"""
 MODELS_YML = """
 version: 2
 models:
@@ -60,16 +44,10 @@ def pinned(what: str, actual: Any, expected: Any) -> None:
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A tiny dbt project (a model, a model on it, a not_null test) parsed and built in this process."""
     root = tmp_path_factory.mktemp("bridge_project")
-    warehouse = root / "probe.duckdb"
-    (root / "models").mkdir()
-    (root / "dbt_project.yml").write_text(PROJECT_YML)
-    (root / "profiles.yml").write_text(PROFILES_YML.format(warehouse=warehouse))
-    (root / "models" / "first_numbers.sql").write_text("select range as n from range(3)")
-    (root / "models" / "doubled.sql").write_text("select 2 * n as n from {{ ref('first_numbers') }}")
-    (root / "models" / "models.yml").write_text(MODELS_YML)
-    target = root / "target"
-    paths = ["--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(target),
-             "--log-path", str(target)]
+    warehouse, target = root / "probe.duckdb", root / "target"
+    paths = small_dbt_project(root, "bridge_probe", {
+        "first_numbers": "select range as n from range(3)",
+        "doubled": "select 2 * n as n from {{ ref('first_numbers') }}"}, MODELS_YML)
     parsed = dbt_bridge.invoke_dbt(["parse", "--quiet", *paths])
     assert parsed.success, parsed.errors
     built = dbt_bridge.invoke_dbt(["build", *paths], manifest=parsed.result)

@@ -2,37 +2,21 @@
 why, built for real by dbt in this process on a two-model project in a temporary folder."""
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
 from orchestration.lib import dbt_bridge
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, small_dbt_project
 
-PROJECT_YML = """
-name: generic_tests_probe
-version: "1.0"
-config-version: 2
-profile: generic_tests_probe
-flags:
-  send_anonymous_usage_stats: false
-"""
-PROFILES_YML = """
-generic_tests_probe:
-  target: local
-  outputs:
-    local:
-      type: duckdb
-      path: "{warehouse}"
-      threads: 1
-"""
-# `window` is a keyword: the tests quote every column they name.
+# Both models get the same tests; `window` is a keyword, so the tests must quote every column they name.
 MODELS_YML = """
 version: 2
 models:
   - name: readings
-    data_tests:
+    data_tests: &keyed_by_id_and_window
       - not_null_columns:
           arguments:
             columns: [id, window]
@@ -40,44 +24,33 @@ models:
           arguments:
             columns: [id, window]
   - name: clean
-    data_tests:
-      - not_null_columns:
-          arguments:
-            columns: [id, window]
-      - unique_combination:
-          arguments:
-            columns: [id, window]
+    data_tests: *keyed_by_id_and_window
 """
-READINGS = """select * from (values (1, 'a', 10), (1, 'a', 11), (2, null, 20), (null, null, 30), (3, 'c', null))
-    as t(id, "window", reading)"""
+MODELS = {
+    "readings": """select * from (values (1, 'a', 10), (1, 'a', 11), (2, null, 20), (null, null, 30), (3, 'c', null))
+        as t(id, "window", reading)""",
+    "clean": "select 1 as id, 'a' as \"window\" union all select 2, 'b'",
+}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("generic_tests_project")
-    warehouse = root / "probe.duckdb"
-    for folder in ("models", "macros"):
-        (root / folder).mkdir()
+    paths = small_dbt_project(root, "generic_tests_probe", MODELS, MODELS_YML)
+    (root / "macros").mkdir()
     for macro in (PROJECT_ROOT / "transform" / "macros").glob("test_*.sql"):
         shutil.copy(macro, root / "macros" / macro.name)
-    (root / "dbt_project.yml").write_text(PROJECT_YML)
-    (root / "profiles.yml").write_text(PROFILES_YML.format(warehouse=warehouse))
-    (root / "models" / "readings.sql").write_text(READINGS)
-    (root / "models" / "clean.sql").write_text("select 1 as id, 'a' as \"window\" union all select 2, 'b'")
-    (root / "models" / "models.yml").write_text(MODELS_YML)
-    target = root / "target"
-    result = dbt_bridge.invoke_dbt(["build", "--store-failures", "--project-dir", str(root), "--profiles-dir",
-                                    str(root), "--target-path", str(target), "--log-path", str(target)])
+    result = dbt_bridge.invoke_dbt(["build", "--store-failures", *paths])
     statuses = {event["data"]["node_info"]["unique_id"].split(".")[2]: event["data"]["status"]
                 for event in result.raw if event["info"]["name"] == "LogTestResult"}
-    return {"result": result, "statuses": statuses, "warehouse": warehouse}
+    return {"result": result, "statuses": statuses, "warehouse": root / "probe.duckdb"}
 
 
-def stored_failures(warehouse: Any, test_name: str) -> list[tuple[Any, ...]]:
-    """The failing rows dbt stored for a test (`--store-failures`), without the test's own first column."""
+def stored_failures(warehouse: Path, test_name: str) -> list[tuple[Any, ...]]:
+    """The failing rows dbt stored for a test (`--store-failures`)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         schema, table = con.execute("select table_schema, table_name from information_schema.tables "
-                                    "where table_name like ? ", [f"{test_name}%"]).fetchone()
+                                    "where table_name like ?", [f"{test_name}%"]).fetchone()
         return con.execute(f'select * from "{schema}"."{table}" order by all').fetchall()  # noqa: S608 - dbt's names
 
 
