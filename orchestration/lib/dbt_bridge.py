@@ -11,7 +11,8 @@ locked versions), so an upgrade that changes one fails there, by name, instead o
 Relied on, as found in the locked versions (dagster 1.13, dagster-dbt 0.29, dbt-core 1.11, dbt-duckdb 1.11):
 - dagster_dbt/asset_utils.py `get_subset_selection_for_context` (what `DbtCliResource.cli` uses to subset);
 - dagster_dbt/core/dbt_cli_event.py `DbtCoreCliEventMessage` (the exported `DbtCliEventMessage` is abstract);
-- dbt_common/events/functions.py `msg_to_dict` (a callback's event as `--log-format json` prints it);
+- dbt_common/events/functions.py `msg_to_dict` (a callback's event as `--log-format json` prints it), after the
+  callback has read the event's `info.name` and `info.level`;
 - dbt/adapters/duckdb/connections.py `DuckDBConnectionManager.env()` and `close_all_connections()`;
 - dagster/_utils/schedules.py `get_next_cron_tick` (the scheduler's cron arithmetic: DST, ranges, steps);
 - dagster/_core/instance/methods/event_methods.py `DagsterInstance.add_event_listener` (undocumented: each event
@@ -60,8 +61,8 @@ def invoke_dbt(args: list[str], manifest: Any | None = None) -> DbtInvocation:
     raw: list[dict[str, Any]] = []
 
     def keep(msg: Any) -> None:
-        # dbt fires tens of thousands of debug events a build (every SQL statement); only the results and the
-        # warnings and errors are read, and converting every event cost seconds a lane.
+        # dbt fires tens of thousands of debug events a build (every SQL statement); only the results, the
+        # warnings and the errors are read, and converting every event cost ~0.7 s of CPU even in a small run.
         if msg.info.name in RESULT_EVENTS or msg.info.level in ("warn", "error"):
             raw.append(msg_to_dict(msg))
 
