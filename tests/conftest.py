@@ -155,21 +155,32 @@ def write_registry(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def small_dbt_project(root: Path, name: str, models: dict[str, str], models_yml: str) -> list[str]:
+@dataclass(frozen=True)
+class SmallDbtProject:
+    """A dbt project written by `small_dbt_project`: its DuckDB file, its target folder and the dbt arguments that
+    point at the project, its profile and that folder."""
+
+    warehouse: Path
+    target: Path
+    args: list[str]
+
+
+def small_dbt_project(root: Path, name: str, models: dict[str, str], models_yml: str) -> SmallDbtProject:
     """Write a dbt project named `name` in `root`, with the given models (file stem: SQL) and their YAML, building
-    into its own DuckDB file (root/probe.duckdb); the dbt arguments that point at it and at root/target."""
+    into a DuckDB file of its own."""
+    project = SmallDbtProject(warehouse=root / "probe.duckdb", target=root / "target", args=[
+        "--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(root / "target"),
+        "--log-path", str(root / "target")])
     (root / "models").mkdir(parents=True, exist_ok=True)
     (root / "dbt_project.yml").write_text(yaml.safe_dump({
         "name": name, "version": "1.0", "config-version": 2, "profile": name,
         "flags": {"send_anonymous_usage_stats": False}}))
     (root / "profiles.yml").write_text(yaml.safe_dump({name: {"target": "local", "outputs": {"local": {
-        "type": "duckdb", "path": str(root / "probe.duckdb"), "threads": 1}}}}))
+        "type": "duckdb", "path": str(project.warehouse), "threads": 1}}}}))
     for model, sql in models.items():
         (root / "models" / f"{model}.sql").write_text(sql)
     (root / "models" / "models.yml").write_text(models_yml)
-    target = root / "target"
-    return ["--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(target),
-            "--log-path", str(target)]
+    return project
 
 
 def query(warehouse: str | Path, sql: str) -> list[tuple[Any, ...]]:

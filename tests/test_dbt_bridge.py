@@ -44,10 +44,10 @@ def pinned(what: str, actual: Any, expected: Any) -> None:
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A tiny dbt project (a model, a model on it, a not_null test) parsed and built in this process."""
     root = tmp_path_factory.mktemp("bridge_project")
-    warehouse, target = root / "probe.duckdb", root / "target"
-    paths = small_dbt_project(root, "bridge_probe", {
+    probe = small_dbt_project(root, "bridge_probe", {
         "first_numbers": "select range as n from range(3)",
         "doubled": "select 2 * n as n from {{ ref('first_numbers') }}"}, MODELS_YML)
+    warehouse, target, paths = probe.warehouse, probe.target, probe.args
     parsed = dbt_bridge.invoke_dbt(["parse", "--quiet", *paths])
     assert parsed.success, parsed.errors
     built = dbt_bridge.invoke_dbt(["build", *paths], manifest=parsed.result)
@@ -68,6 +68,23 @@ def test_invoke_dbt_returns_the_parsed_project_and_json_shaped_events(project: d
         "model.bridge_probe.doubled", "model.bridge_probe.first_numbers", "test.bridge_probe.not_null_first_numbers_n"]
     assert all(e["info"]["level"] in ("info", "debug") for e in results)
     assert project["built"].errors == []
+
+
+def test_invoke_dbt_keeps_exactly_the_events_dagster_dbt_turns_into_dagster_events() -> None:
+    """RESULT_EVENTS, the events kept besides warnings and errors, are the ones dagster-dbt reads as results: every
+    event type dbt defines is asked, so a result type added in an upgrade fails here instead of going missing."""
+    import dbt.events.types as dbt_event_types
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt_common.events.base_types import BaseEvent
+
+    names = [name for name, kind in inspect.getmembers(dbt_event_types, inspect.isclass)
+             if issubclass(kind, BaseEvent)]
+    read_as_results = {name for name in names if DbtCoreCliEventMessage(raw_event={
+        "info": {"name": name}, "data": {"node_info": {"unique_id": "model.probe.m"}}},
+        event_history_metadata={}).is_result_event}
+    pinned("the dbt events DbtCoreCliEventMessage.is_result_event accepts", read_as_results,
+           set(dbt_bridge.RESULT_EVENTS) & set(names))
+    assert len(names) > 100 and {"LogModelResult", "LogTestResult"} <= read_as_results
 
 
 def test_invoke_dbt_reports_a_failure_with_its_message(project: dict[str, Any]) -> None:

@@ -36,14 +36,14 @@ MODELS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("generic_tests_project")
-    paths = small_dbt_project(root, "generic_tests_probe", MODELS, MODELS_YML)
+    probe = small_dbt_project(root, "generic_tests_probe", MODELS, MODELS_YML)
     (root / "macros").mkdir()
     for macro in (PROJECT_ROOT / "transform" / "macros").glob("test_*.sql"):
         shutil.copy(macro, root / "macros" / macro.name)
-    result = dbt_bridge.invoke_dbt(["build", "--store-failures", *paths])
+    result = dbt_bridge.invoke_dbt(["build", "--store-failures", *probe.args])
     statuses = {event["data"]["node_info"]["unique_id"].split(".")[2]: event["data"]["status"]
                 for event in result.raw if event["info"]["name"] == "LogTestResult"}
-    return {"result": result, "statuses": statuses, "warehouse": root / "probe.duckdb"}
+    return {"result": result, "statuses": statuses, "warehouse": probe.warehouse}
 
 
 def stored_failures(warehouse: Path, test_name: str) -> list[tuple[Any, ...]]:
